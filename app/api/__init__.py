@@ -1,0 +1,19 @@
+"""REST API under /api/v1 (flask-smorest; the OpenAPI document is /api/v1/openapi.json).
+
+The API authenticates with personal bearer tokens only, so it is exempt from CSRF (no cookie
+is ever accepted as API credentials).
+"""
+
+from flask import Flask
+from flask_smorest import Api
+
+from app.extensions import csrf
+
+
+def register(app: Flask, api: Api) -> None:
+    from app.api import audit, ballots, definitions, instances, org, tasks, tokens
+
+    for module in (tokens, org, definitions, instances, tasks, ballots, audit):
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -1,0 +1,72 @@
+"""Process definitions: list, upload (validated), inspect."""
+
+from flask.views import MethodView
+
+from app.api.auth import actor, token_required
+from app.api.blueprint import Blueprint
+from app.api.schemas import ID, DefinitionSchema, DefinitionUploadSchema
+from app.services import definitions, permissions
+from app.services.errors import Forbidden, Invalid
+from app.services.transactions import unit_of_work
+
+MAX_FILENAME = 255
+
+blp = Blueprint(
+    "api_definitions", __name__, url_prefix="/definitions", description="BPMN/DMN definitions"
+)
+
+
+def _require_admin() -> None:
+    if not permissions.is_centre_admin(actor()):
+        raise Forbidden("only the performance-management centre manages definitions")
+
+
+@blp.route("")
+class Definitions(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, DefinitionSchema(many=True))
+    def get(self):
+        """Every version of every definition."""
+        return definitions.listing()
+
+    @blp.arguments(DefinitionUploadSchema, location="files")
+    @blp.response(201, DefinitionSchema)
+    @blp.alt_response(200, schema=DefinitionSchema, description="unchanged: the current version")
+    @blp.alt_response(422, description="every problem found, each with its element id")
+    def post(self, files):
+        """Upload a BPMN or DMN file; a changed file becomes a new version."""
+        _require_admin()
+        upload = files["file"]
+        filename = upload.filename or ""
+        if len(filename) > MAX_FILENAME:  # the column's length: PostgreSQL would refuse it
+            raise Invalid(
+                "the file name is too long",
+                fields={"file": [f"file name longer than {MAX_FILENAME} characters"]},
+            )
+        if not filename.lower().endswith((".bpmn", ".dmn", ".xml")):
+            raise Invalid(
+                "the file must be .bpmn or .dmn", fields={"file": ["must be .bpmn or .dmn"]}
+            )
+        data = upload.read()
+        definition, created = unit_of_work(lambda: definitions.upload(filename, data, actor()))
+        return definition, 201 if created else 200
+
+
+@blp.route(f"/<{ID}:definition_id>")
+class Definition(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, DefinitionSchema)
+    def get(self, definition_id: int):
+        return definitions.get(definition_id)
+
+
+@blp.route(f"/<{ID}:definition_id>/source")
+class DefinitionSource(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    def get(self, definition_id: int):
+        """The diagram's XML, as uploaded."""
+        definition = definitions.get(definition_id)
+        return definition.source, 200, {"Content-Type": "application/xml; charset=utf-8"}

@@ -1,0 +1,48 @@
+"""Process instances: start one for a department and year, read it with its history, retry."""
+
+from flask.views import MethodView
+
+from app.api.auth import actor, token_required
+from app.api.blueprint import Blueprint
+from app.api.schemas import ID, InstanceDetailSchema, InstanceSchema, StartInstanceSchema
+from app.services import instances
+from app.services.transactions import unit_of_work
+
+blp = Blueprint("api_instances", __name__, url_prefix="/instances", description="Process instances")
+
+
+def _detail(instance):
+    instance.tasks = instances.tasks_of(instance)
+    instance.history = instances.history(instance)
+    return instance
+
+
+@blp.route("")
+class Instances(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.arguments(StartInstanceSchema)
+    @blp.response(201, InstanceSchema)
+    def post(self, args):
+        """Start the annual cycle for a department and year (centre admins)."""
+        return unit_of_work(lambda: instances.start(args["department_id"], args["year"], actor()))
+
+
+@blp.route(f"/<{ID}:instance_id>")
+class Instance(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, InstanceDetailSchema)
+    def get(self, instance_id: int):
+        """An instance with its user tasks and history (who did what, when)."""
+        return _detail(instances.get(instance_id, actor()))
+
+
+@blp.route(f"/<{ID}:instance_id>/retry")
+class InstanceRetry(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, InstanceSchema)
+    def post(self, instance_id: int):
+        """Retry an instance in error (centre admins)."""
+        return unit_of_work(lambda: instances.retry(instance_id, actor()))

@@ -1,0 +1,335 @@
+"""Request and response schemas of the API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.models.process import INSTANCE_STATUSES
+
+# Ids are 32-bit INTEGER columns: a larger number in a URL is an unknown id (404), never a
+# database overflow (500).
+MAX_ID = 2**31 - 1
+ID = f"int(min=1, max={MAX_ID})"
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), load_only=True
+    )
+    name = fields.String(load_default="api", validate=validate.Length(min=1, max=100))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(["read", "tasks", "admin"])),
+        load_default=None,
+        validate=validate.Length(min=1, max=3),
+    )
+    expires_in_days = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=1, max=366)
+    )
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    token = fields.String(metadata={"description": "shown once; store it now"})
+    scopes = fields.List(fields.String())
+
+
+class TokenInfoSchema(Schema):
+    """A token as listed: never the secret (only its hash is stored)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    scopes = fields.List(fields.String())
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ProblemSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    element_id = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    file = fields.String(allow_none=True)
+
+
+class DefinitionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    created_at = fields.DateTime()
+
+
+class DefinitionUploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class StartInstanceSchema(Schema):
+    department_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+
+
+class HumanTaskSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    department_id = fields.Integer()
+    department_name = fields.Function(lambda t: t.department.name)
+    form_key = fields.String(allow_none=True)
+    status = fields.String()
+    assignee_id = fields.Integer(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by_id = fields.Integer(allow_none=True)
+
+
+class EventSchema(Schema):
+    at = fields.DateTime()
+    kind = fields.String()
+    bpmn_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.Function(lambda e: e.actor.display_name if e.actor else None)
+    detail = fields.Dict(allow_none=True)
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    definition_id = fields.Integer()
+    definition_version = fields.Function(lambda i: i.definition.version)
+    year = fields.Function(lambda i: i.campaign.year)
+    department_id = fields.Integer()
+    department_name = fields.Function(lambda i: i.department.name)
+    status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
+    next_timer_at = fields.DateTime(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    error_task = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    tasks = fields.List(fields.Nested(HumanTaskSchema))
+    history = fields.List(fields.Nested(EventSchema))
+
+
+class LetterLineOutSchema(Schema):
+    position = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    direction = fields.String()
+    target = fields.Decimal(as_string=True)
+    unit = fields.String()
+    weight = fields.Decimal(as_string=True)
+
+
+class LetterOutSchema(Schema):
+    id = fields.Integer()
+    revision = fields.Integer()
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    review_comment = fields.String(allow_none=True)
+    content_hash = fields.String(allow_none=True)
+    locked_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(LetterLineOutSchema))
+    signatures = fields.Function(lambda letter: sorted(s.role for s in letter.signatures))
+
+
+class TaskDetailSchema(HumanTaskSchema):
+    form = fields.Dict(metadata={"description": "the form's key, title and JSON field list"})
+    letter = fields.Nested(LetterOutSchema, allow_none=True)
+
+
+class CompleteTaskSchema(Schema):
+    # A mapping here, so a list, string or null is a 422 on `data` itself rather than reaching
+    # the form schema in some wrapped shape.
+    data = fields.Dict(
+        keys=fields.String(), required=True, metadata={"description": "the form's fields"}
+    )
+
+
+# -- organisation, people, roles -------------------------------------------------------------
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class DepartmentSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit = fields.Nested(UnitSchema)
+    function_category = fields.String()
+    active = fields.Boolean()
+
+
+class RoleAssignmentSchema(Schema):
+    id = fields.Integer()
+    role = fields.String()
+    department_id = fields.Integer(allow_none=True)
+    unit_id = fields.Integer(allow_none=True)
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    department_id = fields.Integer(allow_none=True)
+    active = fields.Boolean()
+
+
+class PersonDetailSchema(PersonSchema):
+    email = fields.String(allow_none=True)
+    roles = fields.List(fields.Nested(RoleAssignmentSchema))
+
+
+class GrantRoleSchema(Schema):
+    role = fields.String(required=True, validate=validate.Length(max=32))
+    department_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    unit_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    valid_from = fields.Date(load_default=None)
+    reason = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class EndRoleSchema(Schema):
+    on = fields.Date(load_default=None)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class MovePersonSchema(Schema):
+    to_department_id = fields.Integer(required=True, strict=True)
+    effective_on = fields.Date(load_default=None)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_role = fields.String(load_default="staff", allow_none=True)
+
+
+class PersonMoveSchema(Schema):
+    id = fields.Integer()
+    person_id = fields.Integer()
+    from_department_id = fields.Integer(allow_none=True)
+    to_department_id = fields.Integer(allow_none=True)
+    effective_on = fields.Date()
+    reason = fields.String()
+    released_task_ids = fields.List(fields.Integer())
+
+
+class PasswordResetSchema(Schema):
+    new_password = fields.String(required=True, validate=validate.Length(max=128))
+
+
+class PasswordChangeSchema(PasswordResetSchema):
+    current_password = fields.String(required=True, validate=validate.Length(max=128))
+
+
+class ImportQuerySchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["org", "people"]))
+    dry_run = fields.Boolean(load_default=True)
+
+
+class ImportReportSchema(Schema):
+    kind = fields.String()
+    dry_run = fields.Boolean()
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    errors = fields.List(fields.Dict())
+
+
+# -- tasks: who holds them ---------------------------------------------------------------------
+
+
+class InboxQuerySchema(Schema):
+    scope = fields.String(load_default="all", validate=validate.OneOf(["all", "mine", "group"]))
+
+
+class HandOverSchema(Schema):
+    to_person_id = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+# -- audit trail, ballots, survey links ------------------------------------------------------
+
+
+class AuditQuerySchema(Schema):
+    action = fields.String(load_default=None, validate=validate.Length(max=64))
+    actor_id = fields.Integer(load_default=None)
+    object_type = fields.String(load_default=None, validate=validate.Length(max=64))
+    object_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    since = fields.AwareDateTime(load_default=None, default_timezone=None)
+    until = fields.AwareDateTime(load_default=None, default_timezone=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    object_type = fields.String(allow_none=True)
+    object_id = fields.String(allow_none=True)
+    remote_addr = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    events = fields.List(fields.Nested(AuditEventSchema))
+
+
+class YearQuerySchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class GroupSummarySchema(Schema):
+    rater_group = fields.String()
+    ballots = fields.Integer()
+    mean = fields.Decimal(as_string=True, allow_none=True)
+    hidden = fields.Boolean(metadata={"description": "too few ballots to show without exposing"})
+
+
+class CastBallotSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    department_id = fields.Integer(required=True, strict=True)
+    rater_group = fields.String(required=True, validate=validate.OneOf(["leader", "peer"]))
+    score = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=100))
+
+
+class BallotReceiptSchema(Schema):
+    id = fields.Integer()
+    rater_group = fields.String()
+    submitted_at = fields.DateTime()
+
+
+class IssueLinksSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    department_id = fields.Integer(required=True, strict=True)
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
+    days = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=90))
+
+
+class SurveyLinkOutSchema(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    expires_at = fields.DateTime()

@@ -1,0 +1,52 @@
+"""Configuration from the environment, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    """Read settings once, at app creation; every key can be overridden by `create_app`."""
+    instance = Path(os.environ.get("JIXIAO_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'jixiao.sqlite3'}"
+        ),
+        "BPMN_DIR": os.environ.get("BPMN_DIR", str(PROJECT_ROOT / "workflows" / "bpmn")),
+        # The scheduler runs inside the process only where asked (dev server, `flask scheduler`).
+        "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", False),
+        "SCHEDULER_SWEEP_SECONDS": int(os.environ.get("SCHEDULER_SWEEP_SECONDS", "60")),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh"),
+        "LOCK_RETRIES": int(os.environ.get("LOCK_RETRIES", "5")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "API_TITLE": "绩效考核 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": None,
+        "INSTANCE_PATH": str(instance),
+        # Sign-in throttling: failures allowed per username / per address within the window.
+        "LOGIN_MAX_FAILURES_PER_USER": int(os.environ.get("LOGIN_MAX_FAILURES_PER_USER", "5")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+        ),
+        "LOGIN_THROTTLE_MINUTES": int(os.environ.get("LOGIN_THROTTLE_MINUTES", "15")),
+        # Individual peer / service-recipient ballots are never shown; aggregates need this many.
+        "ANONYMITY_MIN_BALLOTS": int(os.environ.get("ANONYMITY_MIN_BALLOTS", "3")),
+        "SURVEY_LINK_DAYS": int(os.environ.get("SURVEY_LINK_DAYS", "14")),
+    }

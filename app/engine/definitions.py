@@ -1,0 +1,370 @@
+"""Read, validate and compile uploaded BPMN/DMN, reporting every problem with its element id.
+
+Untrusted XML is parsed with entities, DTDs and network access off. Checks run on the XML tree
+first (so one upload reports everything it can), then SpiffWorkflow's own parser runs for the
+structural errors only it knows about. Nothing is compiled while any problem remains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from app.engine import expressions
+from app.engine.types import Catalog, CompiledProcess, Problem
+
+MAX_BYTES = 2 * 1024 * 1024
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+)
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+
+_SAFE_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+class DefinitionInvalid(Exception):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the definition")
+        self.problems = list(problems)
+
+
+def parse_xml(
+    data: bytes, filename: str | None = None
+) -> tuple[etree._Element | None, list[Problem]]:
+    """Parse untrusted XML safely; never expands entities, never touches the network."""
+    if not isinstance(data, bytes | bytearray):
+        return None, [Problem("malformed_xml", "file content must be bytes", file=filename)]
+    if len(data) > MAX_BYTES:
+        return None, [Problem("too_large", f"file larger than {MAX_BYTES} bytes", file=filename)]
+    doctype_forbidden = Problem(
+        "doctype_forbidden", "DOCTYPE and entity declarations are not allowed", file=filename
+    )
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        return None, [doctype_forbidden]
+    parser = etree.XMLParser(**_SAFE_PARSER_OPTIONS)
+    try:
+        root = etree.fromstring(bytes(data), parser)
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem("malformed_xml", str(exc.msg), line=exc.lineno, file=filename)]
+    if root is None:
+        return None, [Problem("malformed_xml", "empty document", file=filename)]
+    # The byte check above misses other encodings (a UTF-16 file): ask the parsed document too.
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        return None, [doctype_forbidden]
+    return root, []
+
+
+def _problem(code: str, message: str, node: etree._Element | None, filename: str | None) -> Problem:
+    element_id = None
+    line = None
+    if node is not None:
+        holder = node
+        while holder is not None and holder.get("id") is None:
+            holder = holder.getparent()
+        element_id = holder.get("id") if holder is not None else None
+        line = node.sourceline
+    return Problem(code, message, element_id, line, filename)
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    props = node.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    )
+    return {p.get("name"): p.get("value") for p in props}
+
+
+def _lint_expression(text: str | None, node, filename, what: str) -> list[Problem]:
+    if text is None or not text.strip():
+        return [_problem("expression", f"{what}: empty expression", node, filename)]
+    return [
+        _problem("expression", f"{what}: {reason}", node, filename)
+        for reason in expressions.problems(text.strip())
+    ]
+
+
+def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = None) -> list[Problem]:
+    """Every engine-level problem in a BPMN tree: scripts, handlers, forms, lanes, expressions."""
+    found: list[Problem] = []
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        return [_problem("not_bpmn", "root element is not bpmn:definitions", root, filename)]
+
+    processes = root.xpath("./bpmn:process", namespaces=NS)
+    if not [p for p in processes if p.get("isExecutable") == "true"]:
+        found.append(
+            _problem("no_executable_process", 'no process has isExecutable="true"', root, filename)
+        )
+
+    for node in root.xpath("//bpmn:scriptTask", namespaces=NS):
+        found.append(
+            _problem(
+                "script_forbidden",
+                "script tasks are not allowed; use a service task",
+                node,
+                filename,
+            )
+        )
+    for node in root.xpath("//spiffworkflow:preScript | //spiffworkflow:postScript", namespaces=NS):
+        found.append(
+            _problem("script_forbidden", "pre/post scripts are not allowed", node, filename)
+        )
+
+    for node in root.xpath("//bpmn:serviceTask", namespaces=NS):
+        operators = node.xpath(
+            "./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS
+        )
+        if not operators:
+            found.append(
+                _problem("unknown_handler", "service task names no handler", node, filename)
+            )
+            continue
+        handler = operators[0].get("id")
+        if handler not in catalog.handlers:
+            found.append(
+                _problem("unknown_handler", f"unknown handler {handler!r}", node, filename)
+            )
+        for param in operators[0].xpath(".//spiffworkflow:parameter", namespaces=NS):
+            found += _lint_expression(
+                param.get("value"), node, filename, f"parameter {param.get('id')!r}"
+            )
+
+    lanes_by_node: dict[str, str | None] = {}
+    for lane in root.xpath("//bpmn:lane", namespaces=NS):
+        role = lane.get("name")
+        if role not in catalog.roles:
+            found.append(
+                _problem("unknown_role", f"lane names unknown role {role!r}", lane, filename)
+            )
+        for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
+            lanes_by_node[(ref.text or "").strip()] = role
+
+    for node in root.xpath("//bpmn:userTask | //bpmn:manualTask", namespaces=NS):
+        props = _properties(node)
+        form_key = props.get("formKey")
+        if form_key not in catalog.form_keys:
+            message = (
+                "user task has no formKey" if form_key is None else f"unknown form key {form_key!r}"
+            )
+            found.append(_problem("unknown_form", message, node, filename))
+        if node.get("id") not in lanes_by_node:
+            found.append(
+                _problem("no_lane", "user task is not in a lane naming its role", node, filename)
+            )
+        due = props.get("dueIn")
+        if due is not None and not ISO_DURATION.match(due):
+            found.append(
+                _problem(
+                    "bad_duration", f"dueIn {due!r} is not an ISO-8601 duration", node, filename
+                )
+            )
+
+    found += _flow_problems(root, filename)
+    for node in root.xpath("//bpmn:conditionExpression", namespaces=NS):
+        found += _lint_expression(node.text, node, filename, "condition")
+    timer_paths = "//bpmn:timeDuration | //bpmn:timeDate | //bpmn:timeCycle"
+    for node in root.xpath(timer_paths, namespaces=NS):
+        found += _lint_expression(node.text, node, filename, "timer")
+    mi_paths = "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:loopCondition"
+    for node in root.xpath(mi_paths, namespaces=NS):
+        found += _lint_expression(node.text, node, filename, "loop")
+    return found
+
+
+_FLOW_NODES = [
+    "task",
+    "userTask",
+    "manualTask",
+    "serviceTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+    "startEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+]
+
+
+def _flow_problems(root: etree._Element, filename: str | None) -> list[Problem]:
+    """Flows must join existing elements, and every node but an end event must lead somewhere
+    (SpiffWorkflow accepts a gateway with no way out and the instance then stalls forever)."""
+    found: list[Problem] = []
+    for process in root.xpath("./bpmn:process", namespaces=NS):
+        ids = {node.get("id") for node in process.iter() if isinstance(node.tag, str)}
+        sources = set()
+        for flow in process.xpath(".//bpmn:sequenceFlow", namespaces=NS):
+            sources.add(flow.get("sourceRef"))
+            for end in ("sourceRef", "targetRef"):
+                if flow.get(end) not in ids:
+                    found.append(
+                        _problem(
+                            "structure",
+                            f"{end} {flow.get(end)!r} names no element of the process",
+                            flow,
+                            filename,
+                        )
+                    )
+        for kind in _FLOW_NODES:
+            for node in process.xpath(f".//bpmn:{kind}", namespaces=NS):
+                in_event_subprocess = node.getparent().get("triggeredByEvent") == "true"
+                if node.get("id") not in sources and not (
+                    kind == "startEvent" and in_event_subprocess
+                ):
+                    found.append(
+                        _problem("structure", f"{kind} has no outgoing flow", node, filename)
+                    )
+    return found
+
+
+def _dmn_cell_problems(text: str) -> list[str]:
+    cell = re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", text.strip())
+    if cell in ("", "-"):
+        return []
+    direct = expressions.problems(cell)
+    if not direct:
+        return []
+    # A cell like ">= 90" is completed with the input on its left by the DMN engine.
+    prefixed = expressions.problems(f"v {cell}")
+    return [] if not prefixed else direct
+
+
+def lint_dmn(root: etree._Element, filename: str | None = None) -> list[Problem]:
+    ns = etree.QName(root).namespace
+    if ns not in DMN_NAMESPACES or etree.QName(root).localname != "definitions":
+        return [_problem("not_dmn", "root element is not dmn:definitions", root, filename)]
+    found: list[Problem] = []
+    q = {"dmn": ns}
+    for node in root.xpath("//dmn:inputExpression/dmn:text", namespaces=q):
+        found += _lint_expression(node.text, node, filename, "input expression")
+    for node in root.xpath("//dmn:inputEntry/dmn:text | //dmn:outputEntry/dmn:text", namespaces=q):
+        for reason in _dmn_cell_problems(node.text or ""):
+            found.append(_problem("expression", f"cell {node.text!r}: {reason}", node, filename))
+    return found
+
+
+def _schema_problems(root: etree._Element, filename: str | None) -> list[Problem]:
+    if VALIDATOR.validator.validate(etree.ElementTree(root)):
+        return []
+    tree = root.getroottree()
+    found = []
+    prefixes = {k: v for k, v in root.nsmap.items() if k} | NS
+    for err in VALIDATOR.validator.error_log:
+        try:
+            nodes = tree.xpath(err.path, namespaces=prefixes) if err.path else []
+        except etree.XPathError:
+            nodes = []
+        node = nodes[0] if nodes else None
+        problem = _problem("schema", err.message, node, filename)
+        found.append(Problem("schema", err.message, problem.element_id, err.line, filename))
+    return found
+
+
+def _spiff_problem(exc: SpiffWorkflowException, filename: str | None) -> Problem:
+    element_id = getattr(exc, "id", None) or None
+    line = getattr(exc, "line_number", None) or None
+    return Problem(
+        "structure", str(exc), element_id, line if isinstance(line, int) else None, filename
+    )
+
+
+def compile_bundle(
+    bpmn: tuple[str, bytes], dmn: Iterable[tuple[str, bytes]], catalog: Catalog
+) -> CompiledProcess:
+    """Validate one BPMN file (with the DMN files it may call) and compile its executable process.
+
+    Raises `DefinitionInvalid` with every problem found.
+    """
+    filename, data = bpmn
+    root, problems = parse_xml(data, filename)
+    dmn_roots: list[tuple[str, etree._Element]] = []
+    for dmn_name, dmn_data in dmn:
+        dmn_root, dmn_problems = parse_xml(dmn_data, dmn_name)
+        problems += dmn_problems
+        if dmn_root is not None:
+            problems += lint_dmn(dmn_root, dmn_name)
+            dmn_roots.append((dmn_name, dmn_root))
+    if root is None:
+        raise DefinitionInvalid(problems)
+    problems += lint_bpmn(root, catalog, filename)
+    if any(p.code == "not_bpmn" for p in problems):
+        raise DefinitionInvalid(problems)
+    problems += _schema_problems(root, filename)
+    if problems:
+        raise DefinitionInvalid(problems)
+
+    parser = SpiffBpmnParser()
+    try:
+        for dmn_name, dmn_root in dmn_roots:
+            parser.add_dmn_xml(dmn_root, dmn_name)
+        parser.add_bpmn_xml(etree.ElementTree(root), filename)
+        process = next(
+            p
+            for p in root.xpath("./bpmn:process", namespaces=NS)
+            if p.get("isExecutable") == "true"
+        )
+        process_id = process.get("id")
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except SpiffWorkflowException as exc:
+        raise DefinitionInvalid([_spiff_problem(exc, filename)]) from exc
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise DefinitionInvalid(
+            [Problem("structure", f"{type(exc).__name__}: {exc}", file=filename)]
+        ) from exc
+
+    specs = {
+        "spec": SERIALIZER.to_dict(spec),
+        "subprocess_specs": {name: SERIALIZER.to_dict(s) for name, s in subprocess_specs.items()},
+    }
+    elements = {
+        node.get("id"): node.get("name") or node.get("id")
+        for node in process.iter()
+        if isinstance(node.tag, str) and node.get("id")
+    }
+    return CompiledProcess(process_id, process.get("name") or process_id, specs, elements)
+
+
+def validate_dmn(filename: str, data: bytes) -> list[Problem]:
+    root, problems = parse_xml(data, filename)
+    if root is not None:
+        problems += lint_dmn(root, filename)
+    if problems or root is None:
+        return problems
+    try:
+        SpiffBpmnParser().add_dmn_xml(root, filename)
+    except (ValidationException, SpiffWorkflowException) as exc:
+        problems.append(_spiff_problem(exc, filename))
+    return problems
+
+
+def as_problem_dicts(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    return [p.as_dict() for p in problems]

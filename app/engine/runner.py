@@ -1,0 +1,316 @@
+"""Run workflows: load, step, complete a task, fire timers, retry, save.
+
+"When to stop running" lives here; "how to save" is the caller's: every function takes or
+returns plain dicts (the serialised instance state, without the specs, which are stored once
+per definition version) and `Snapshot`s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from app import clock
+from app.engine.definitions import SERIALIZER
+from app.engine.script_engine import HandlerFailed, SafeScriptEngine, ServiceCaller
+from app.engine.types import CompletedStep, ReadyTask, Snapshot
+
+SPEC_KEYS = ("spec", "subprocess_specs")
+# Spec types whose completion is worth a line in an instance's history.
+_HISTORY_KINDS = {
+    "UserTask": "user_task",
+    "ManualTask": "user_task",
+    "ServiceTask": "service_task",
+    "BusinessRuleTask": "business_rule",
+    "StartEvent": "event",
+    "EndEvent": "event",
+    "BoundaryEvent": "event",
+    "IntermediateCatchEvent": "event",
+    "IntermediateThrowEvent": "event",
+    "ExclusiveGateway": "gateway",
+    "ParallelGateway": "gateway",
+    "InclusiveGateway": "gateway",
+}
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+class TaskNotReady(Exception):
+    """The task exists but is not a READY manual task (already done, cancelled, or automatic)."""
+
+    def __init__(self, task_id: str, state: str) -> None:
+        super().__init__(f"task {task_id} is {state}")
+        self.state = state
+
+
+@dataclass
+class Run:
+    """A loaded workflow plus what happened to it during this run."""
+
+    workflow: BpmnWorkflow
+    completed: list[CompletedStep] = field(default_factory=list)
+
+    def _record(self, task) -> None:
+        spec = task.task_spec
+        kind = _HISTORY_KINDS.get(type(spec).__name__)
+        if kind is None or getattr(spec, "bpmn_id", None) is None:
+            return
+        self.completed.append(
+            CompletedStep(
+                str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, kind, clock.now()
+            )
+        )
+
+    def step(self) -> Snapshot:
+        """Run automatic work until only people or timers can move the workflow on."""
+        try:
+            self.workflow.do_engine_steps(did_complete_task=self._record)
+        except SpiffWorkflowException as exc:
+            return snapshot(self.workflow, error=_cause(exc), error_task=_error_task(self.workflow))
+        return snapshot(self.workflow)
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> Snapshot:
+        task = _get_task(self.workflow, task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id, TaskState.get_name(task.state))
+        task.set_data(**dict(data))
+        task.run()
+        self._record(task)
+        return self.step()
+
+    def fire_timers(self) -> Snapshot:
+        """A wake-up: timers first (marks due ones READY), then run their branches."""
+        self.workflow.refresh_timers()
+        return self.step()
+
+    def retry(self) -> Snapshot:
+        """Reset every errored task to READY and run again."""
+        for task in self.workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        return self.step()
+
+    def dump(self) -> dict[str, Any]:
+        return dump(self.workflow)
+
+
+def _script_engine(call_service: ServiceCaller | None) -> SafeScriptEngine:
+    return SafeScriptEngine(call_service)
+
+
+_SPEC_CACHE: dict[str, tuple[Any, dict[str, Any]]] = {}
+_SPEC_CACHE_SIZE = 64
+
+
+def _restore_specs(specs: Mapping[str, Any], cache_key: str | None) -> tuple[Any, dict[str, Any]]:
+    """Spec objects for stored specs, restored once per definition version and then shared.
+
+    SpiffWorkflow's restore writes objects into the dict it is given, so it only ever sees a
+    private copy of the stored JSON.
+    """
+    if cache_key is not None and cache_key in _SPEC_CACHE:
+        return _SPEC_CACHE[cache_key]
+    fresh = json.loads(json.dumps(specs))
+    restored = (
+        SERIALIZER.from_dict(fresh["spec"]),
+        {name: SERIALIZER.from_dict(s) for name, s in fresh["subprocess_specs"].items()},
+    )
+    if cache_key is not None:
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_SIZE:
+            _SPEC_CACHE.pop(next(iter(_SPEC_CACHE)))
+        _SPEC_CACHE[cache_key] = restored
+    return restored
+
+
+def start(
+    specs: Mapping[str, Any],
+    call_service: ServiceCaller | None,
+    data: Mapping[str, Any],
+    cache_key: str | None = None,
+) -> Run:
+    spec, subprocess_specs = _restore_specs(specs, cache_key)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine(call_service))
+    workflow.data.update(dict(data))
+    # The start task carries the initial data down to the first tasks.
+    workflow.get_tasks(state=TaskState.READY)[0].data.update(dict(data))
+    return Run(workflow)
+
+
+def load(
+    specs: Mapping[str, Any],
+    state: Mapping[str, Any],
+    call_service: ServiceCaller | None,
+    cache_key: str | None = None,
+) -> Run:
+    spec, subprocess_specs = _restore_specs(specs, cache_key)
+    # Restored objects pass through SpiffWorkflow's restore unchanged.
+    full = {**_in_tree_order(state), "spec": spec, "subprocess_specs": subprocess_specs}
+    SERIALIZER.migrate(full)
+    workflow = SERIALIZER.from_dict(full)
+    workflow.script_engine = _script_engine(call_service)
+    return Run(workflow)
+
+
+def _tasks_in_tree_order(tasks: Mapping[str, Any], root: str | None) -> dict[str, Any]:
+    ordered: dict[str, Any] = {}
+    pending = deque([root])
+    while pending:
+        task_id = pending.popleft()
+        if task_id in ordered or task_id not in tasks:
+            continue
+        ordered[task_id] = tasks[task_id]
+        pending.extend(tasks[task_id].get("children", []))
+    for task_id, task in tasks.items():  # anything unreachable keeps its place at the end
+        ordered.setdefault(task_id, task)
+    return ordered
+
+
+def _in_tree_order(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The state with every task listed after its parent.
+
+    SpiffWorkflow 3.2 stores a task's data as a delta against its parent's and rebuilds it in
+    the order of the `tasks` mapping, reading the parent's data: a child restored before its
+    parent silently gets no data. PostgreSQL's JSONB does not keep key order, so the order is
+    rebuilt here from the tree rather than trusted from storage.
+    """
+    ordered = dict(state)
+    if isinstance(state.get("tasks"), Mapping):
+        ordered["tasks"] = _tasks_in_tree_order(state["tasks"], state.get("root"))
+    if isinstance(state.get("subprocesses"), Mapping):
+        ordered["subprocesses"] = {
+            key: {**sub, "tasks": _tasks_in_tree_order(sub.get("tasks", {}), sub.get("root"))}
+            for key, sub in state["subprocesses"].items()
+        }
+    return ordered
+
+
+def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The instance's own state: everything but the specs (stored once per version)."""
+    dct = SERIALIZER.to_dict(workflow)
+    for key in SPEC_KEYS:
+        dct.pop(key, None)
+    dct[SERIALIZER.VERSION_KEY] = SERIALIZER_VERSION
+    return dct
+
+
+def _get_task(workflow: BpmnWorkflow, task_id: str):
+    try:
+        task = workflow.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TaskNotFound(task_id) from exc
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def _cause(exc: BaseException) -> str:
+    """The real reason behind a SpiffWorkflow exception (a handler's own error, not the
+    wrapper's `NameError: script`-style message)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    innermost = exc
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, HandlerFailed):
+            return str(current)
+        if not isinstance(current, SpiffWorkflowException):
+            innermost = current
+        pending += [getattr(current, "exception", None), current.__cause__, current.__context__]
+    if innermost is exc:
+        return str(exc).strip()
+    return f"{type(innermost).__name__}: {innermost}"
+
+
+def _error_task(workflow: BpmnWorkflow) -> str | None:
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    return errored[0].task_spec.bpmn_id if errored else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+def _due_at(task) -> datetime | None:
+    """Due time of a ready task: its boundary timer's fire time, else its `dueIn` property."""
+    for sibling in task.parent.children if task.parent else []:
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if sibling is not task and isinstance(definition, TimerEventDefinition):
+            due = _parse_time(sibling._get_internal_data("event_value"))
+            if due is not None:
+                return due
+    due_in = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}).get("dueIn")
+    if due_in:
+        duration = TimerEventDefinition.parse_iso_duration(due_in)
+        return clock.now() + TimerEventDefinition.get_timedelta_from_start(duration, clock.now())
+    return None
+
+
+def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
+    times = [
+        _parse_time(event.value)
+        for event in workflow.waiting_events()
+        if "Timer" in event.event_type or "TimeDate" in event.event_type
+    ]
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
+def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    result = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        properties = dict((getattr(spec, "extensions", None) or {}).get("properties", {}))
+        result.append(
+            ReadyTask(
+                task_id=str(task.id),
+                bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                lane=spec.lane,
+                form_key=properties.get("formKey"),
+                due_at=_due_at(task),
+                properties=properties,
+            )
+        )
+    return result
+
+
+def snapshot(
+    workflow: BpmnWorkflow, error: str | None = None, error_task: str | None = None
+) -> Snapshot:
+    ready = ready_tasks(workflow)
+    timer = next_timer_at(workflow)
+    if error is not None:
+        status = "error"
+    elif workflow.is_completed():
+        status = "completed"
+    elif ready:
+        status = "waiting_people"
+    elif timer is not None:
+        status = "waiting_timer"
+    else:
+        status = "running"
+    return Snapshot(status, ready, timer, error, error_task)
+
+
+def task_data(run: Run, task_id: str) -> dict[str, Any]:
+    return dict(_get_task(run.workflow, task_id).data)

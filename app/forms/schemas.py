@@ -1,0 +1,67 @@
+"""Marshmallow schemas of the task forms; field errors become 422 responses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.rules.letters import DIRECTIONS, KINDS, letter_errors
+
+MAX_LINES = 60
+
+
+def _at_most_two_places(value: Decimal) -> None:
+    if value.as_tuple().exponent < -2:
+        raise ValidationError("权重最多两位小数")
+
+
+class LetterLineSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="individual", validate=validate.OneOf(KINDS))
+    direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    target = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=validate.Range(min=Decimal("-1e12"), max=Decimal("1e12")),
+        allow_nan=False,
+    )
+    unit = fields.String(load_default="", validate=validate.Length(max=20))
+    weight = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[
+            validate.Range(min=Decimal("0"), max=Decimal("100"), min_inclusive=False),
+            _at_most_two_places,
+        ],
+        allow_nan=False,
+    )
+
+
+class LetterDraftSchema(Schema):
+    lines = fields.List(
+        fields.Nested(LetterLineSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LINES),
+    )
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _letter_rules(self, data, **kwargs):
+        errors = letter_errors(data.get("lines", []))
+        if errors:
+            raise ValidationError(errors)
+
+
+class LetterReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "return")))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _comment_when_returned(self, data, **kwargs):
+        if data.get("decision") == "return" and not (data.get("comment") or "").strip():
+            raise ValidationError({"comment": ["退回时必须填写意见"]})
+
+
+class LetterSignSchema(Schema):
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="必须确认签署"))

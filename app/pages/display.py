@@ -1,0 +1,91 @@
+"""Presentation helpers for templates: Beijing time, plain decimals, localized labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from app.i18n import ROLE_NAMES
+
+# China has one time zone and no daylight saving, so a fixed offset is exact.
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+# One set of role names for the whole app (app/i18n.py), translated when rendered.
+ROLES = {key: _l(name) for key, name in ROLE_NAMES.items()}
+INSTANCE_STATUSES = {
+    "running": _l("运行中"),
+    "waiting_people": _l("等待办理"),
+    "waiting_timer": _l("等待定时"),
+    "completed": _l("已完成"),
+    "error": _l("出错"),
+    "suspended": _l("已暂停"),
+    "terminated": _l("已终止"),
+}
+TASK_STATUSES = {"ready": _l("待办"), "completed": _l("已办结"), "cancelled": _l("已取消")}
+LETTER_STATUSES = {
+    "submitted": _l("已提交，待审核"),
+    "returned": _l("已退回"),
+    "approved": _l("已审核通过"),
+    "locked": _l("已签署锁定"),
+}
+KINDS = {"common": _l("共性指标"), "individual": _l("个性指标"), "dynamic": _l("动态指标")}
+DIRECTIONS = {"higher": _l("越高越好"), "lower": _l("越低越好"), "target": _l("达到目标值")}
+EVENT_KINDS = {
+    "started": _l("启动流程"),
+    "task_completed": _l("办理"),
+    "service_task": _l("系统处理"),
+    "user_task": _l("任务完成"),
+    "business_rule": _l("规则判定"),
+    "event": _l("事件"),
+    "gateway": _l("流转"),
+    "error": _l("出错"),
+    "retried": _l("重试"),
+}
+NOTICE_KINDS = {"overdue_reminder": _l("超期提醒")}
+
+
+def local_time(value: datetime | None) -> str:
+    """`2026-01-15 09:00` in Beijing time; the database keeps UTC."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def plain_number(value: Decimal | str | None) -> str:
+    """`0.5000` → `0.5`, `100` stays `100` (never `1E+2`)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, Decimal):
+        return str(value)
+    return f"{value.normalize():f}"
+
+
+def label(mapping: dict, key: str | None) -> str:
+    return str(mapping[key]) if key in mapping else (key or "")
+
+
+def html_lang() -> str:
+    return "en" if str(get_locale()) == "en" else "zh-CN"
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["plain_number"] = plain_number
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        label=label,
+        ROLES=ROLES,
+        INSTANCE_STATUSES=INSTANCE_STATUSES,
+        TASK_STATUSES=TASK_STATUSES,
+        LETTER_STATUSES=LETTER_STATUSES,
+        KINDS=KINDS,
+        DIRECTIONS=DIRECTIONS,
+        EVENT_KINDS=EVENT_KINDS,
+        NOTICE_KINDS=NOTICE_KINDS,
+    )

@@ -1,0 +1,55 @@
+"""Field errors in the reader's language. The schemas speak Chinese (our own rules) or English
+(marshmallow's defaults); pages show every message through the catalog."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+_EXACT = {
+    # our own rules (app/forms/schemas.py, app/rules/letters.py)
+    "权重最多两位小数": _l("权重最多两位小数"),
+    "至少需要一项指标": _l("至少需要一项指标"),
+    "每项指标必须有目标值": _l("每项指标必须有目标值"),
+    "每项指标必须有方向": _l("每项指标必须有方向"),
+    "指标名称重复": _l("指标名称重复"),
+    "退回时必须填写意见": _l("退回时必须填写意见"),
+    "必须确认签署": _l("必须确认签署"),
+    # marshmallow defaults
+    "Missing data for required field.": _l("此项必填"),
+    "Not a valid number.": _l("请输入有效的数字"),
+    "Not a valid string.": _l("格式不正确"),
+    "Not a valid boolean.": _l("格式不正确"),
+    "Not a valid list.": _l("格式不正确"),
+    "Unknown field.": _l("不认识的字段"),
+    "Field may not be null.": _l("此项必填"),
+    "Special numeric values (nan or infinity) are not permitted.": _l("请输入有效的数字"),
+}
+_WEIGHT_TOTAL = re.compile(r"^权重合计必须恰好为 100，当前为 (\S+)$")
+
+
+def localize(path: str, message: str) -> str:
+    """One message for the field at `path` (`lines.0.weight`, `weight_total`, `comment`)."""
+    if message in _EXACT:
+        return str(_EXACT[message])
+    total = _WEIGHT_TOTAL.match(message)
+    if total:
+        return _("权重合计必须恰好为 100，当前为 %(total)s", total=total[1])
+    field = path.rsplit(".", 1)[-1]
+    if message.startswith("Must be one of"):
+        return _("请选择一个有效选项")
+    if message.startswith("Must be greater than"):
+        return _("权重须大于 0 且不超过 100") if field == "weight" else _("数值超出允许范围")
+    if message.startswith("Length must be") or message.startswith("Shorter than"):
+        if path == "lines":
+            return _("指标须有 1 至 60 项")
+        return _("长度超出限制")
+    if message.startswith("Longer than"):
+        return _("长度超出限制")
+    return message
+
+
+def localize_all(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {path: [localize(path, m) for m in texts] for path, texts in errors.items()}

@@ -1,0 +1,97 @@
+"""A task's page: the form of its form key, submitted through the same service as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from app import clock
+from app.extensions import db
+from app.forms import get_form
+from app.forms.catalog import Form
+from app.models import HumanTask, Person
+from app.pages.display import plain_number
+from app.pages.forms import PAYLOADS, flatten_errors
+from app.pages.messages import localize_all
+from app.pages.views import actor, bp, task_for
+from app.services import instances, letters, permissions
+from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.transactions import unit_of_work
+
+
+def _initial(form: Form, task: HumanTask) -> dict[str, Any]:
+    """Start a redraft from the latest revision; a first draft from one empty line."""
+    if form.key != "letter_draft":
+        return {}
+    letter = letters.current(task.instance_id)
+    if letter is None:
+        return {"lines": [{"kind": "individual", "direction": "higher"}], "note": ""}
+    return {
+        "lines": [
+            {
+                "name": line.name,
+                "kind": line.kind,
+                "direction": line.direction,
+                "target": plain_number(line.target),
+                "unit": line.unit,
+                "weight": plain_number(line.weight),
+            }
+            for line in letter.lines
+        ],
+        "note": letter.note or "",
+    }
+
+
+def _render_form(form: Form, task: HumanTask, values: dict, errors: dict, status: int = 200):
+    return (
+        render_template(
+            form.template,
+            task=task,
+            form=form,
+            values=values,
+            errors=errors,
+            letter=letters.current(task.instance_id),
+            now=clock.now(),
+        ),
+        status,
+    )
+
+
+def _closed(task_id: int):
+    """409: the task was completed by someone (perhaps in another window) or cannot run now."""
+    task = db.session.get(HumanTask, task_id)
+    return (
+        render_template("task_closed.html", task=task, now=clock.now()),
+        409,
+    )
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: int):
+    person: Person = actor()
+    found = task_for(task_id, person)
+    if found.status != "ready":
+        return _closed(found.id)
+    if not permissions.may_act(person, found):
+        raise Forbidden("you are not a candidate for this task")
+    try:
+        form = get_form(found.form_key)
+    except LookupError:
+        abort(404)
+    if request.method == "GET":
+        return _render_form(form, found, _initial(form, found), {})
+
+    payload = PAYLOADS[form.key](request.form)
+    try:
+        unit_of_work(lambda: instances.complete_task(task_id, person, payload))
+    except Invalid as exc:
+        errors = localize_all(flatten_errors(exc.extra.get("fields", {})))
+        return _render_form(form, db.session.get(HumanTask, task_id), payload, errors, 422)
+    except Conflict:
+        return _closed(task_id)
+    flash(_("已办理：%(name)s", name=found.name), "success")
+    return redirect(url_for("pages.inbox"))

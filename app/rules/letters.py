@@ -1,0 +1,40 @@
+"""Rules a responsibility letter must satisfy on submit (the full rule set grows with the
+indicator library). Pure: takes plain values, returns errors keyed by field path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+WEIGHT_TOTAL = Decimal("100")
+DIRECTIONS = ("higher", "lower", "target")
+KINDS = ("common", "individual", "dynamic")
+
+
+def letter_errors(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Errors per field path (`lines.2.target`, `weight_total`); empty when the letter is valid.
+
+    Weights are Decimals and must sum to exactly 100: no float drift can make 99.99999 pass.
+    """
+    errors: dict[str, list[str]] = {}
+    if not lines:
+        errors["lines"] = ["至少需要一项指标"]
+        return errors
+    total = Decimal("0")
+    names: set[str] = set()
+    for i, line in enumerate(lines):
+        if line.get("target") is None:
+            errors.setdefault(f"lines.{i}.target", []).append("每项指标必须有目标值")
+        if line.get("direction") not in DIRECTIONS:
+            errors.setdefault(f"lines.{i}.direction", []).append("每项指标必须有方向")
+        name = (line.get("name") or "").strip()
+        if name in names:
+            errors.setdefault(f"lines.{i}.name", []).append("指标名称重复")
+        names.add(name)
+        weight = line.get("weight")
+        if isinstance(weight, Decimal):
+            total += weight
+    if total != WEIGHT_TOTAL:
+        errors["weight_total"] = [f"权重合计必须恰好为 100，当前为 {total.normalize():f}"]
+    return errors

@@ -1,0 +1,64 @@
+"""APScheduler wiring: the database is the truth, the scheduler only wakes us up.
+
+After every sweep one date job is armed at the earliest `next_timer_at`; an interval sweep is
+the safety net (jobs live in memory, and other processes may add timers).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from app import clock
+from app.services import timers
+
+log = logging.getLogger(__name__)
+WAKE_JOB = "wake-at-next-timer"
+
+
+class TimerScheduler:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+
+    def sweep(self) -> int:
+        with self.app.app_context():
+            try:
+                fired = timers.sweep()
+                earliest = timers.earliest_due()
+            except Exception:
+                log.exception("timer sweep failed")
+                return 0
+        if fired:
+            log.info("timer sweep woke %d instance(s)", fired)
+        self._arm(earliest)
+        return fired
+
+    def _arm(self, earliest) -> None:
+        if earliest is None:
+            return
+        # Our clock may be movable; APScheduler runs on the wall clock, so arm by distance.
+        delay = max(earliest - clock.now(), timedelta(0)) + timedelta(seconds=1)
+        run_at = clock.SystemClock().now() + delay
+        self.scheduler.add_job(
+            self.sweep, "date", run_date=run_at, id=WAKE_JOB, replace_existing=True
+        )
+
+    def start(self) -> None:
+        seconds = self.app.config["SCHEDULER_SWEEP_SECONDS"]
+        self.scheduler.add_job(
+            self.sweep,
+            "interval",
+            seconds=seconds,
+            id="safety-sweep",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        self.scheduler.add_job(self.sweep)  # one sweep now, for timers that fell due while down
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.scheduler.shutdown(wait=wait)

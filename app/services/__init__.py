@@ -1,0 +1,1 @@
+"""Domain services: they flush, never commit; `app.services.transactions` owns commits."""

@@ -1,0 +1,318 @@
+"""Process instances: start, complete a task, fire timers, retry, and their history.
+
+Every change follows one path: lock the instance row → load the workflow → run → save the
+state, the status, `next_timer_at`, the history and the human-task projection together. The
+caller wraps it in `transactions.unit_of_work`, which commits and retries on contention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+import handlers
+from app import clock
+from app.engine import runner
+from app.engine.types import Snapshot
+from app.extensions import db
+from app.forms import get_form
+from app.forms.catalog import Submission
+from app.models import (
+    Campaign,
+    Department,
+    HumanTask,
+    InstanceEvent,
+    Person,
+    ProcessInstance,
+)
+from app.services import assignments, audit, definitions, permissions
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.letters import LetterStateError
+
+ANNUAL_CYCLE = "annual_cycle"
+CLOSED = ("completed", "terminated")
+PAUSED = ("suspended", "error")
+
+
+def _service_caller(instance: ProcessInstance):
+    """Service tasks reach `handlers/` through here, each call inside a savepoint so a failing
+    handler leaves none of its writes behind."""
+
+    def call(name: str, params: dict[str, Any], data: Mapping[str, Any]) -> Any:
+        context = handlers.HandlerContext(
+            instance.id, instance.department_id, instance.campaign_id, data
+        )
+        with db.session.begin_nested():
+            return handlers.call(name, context, params)
+
+    return call
+
+
+def _lock(instance_id: int) -> ProcessInstance:
+    """The instance row, locked for this transaction (FOR UPDATE on PostgreSQL; the row version
+    column guards SQLite). A lock wait over 3 s is retried by the unit of work."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lock_timeout = '3s'"))
+    instance = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def _load(instance: ProcessInstance) -> runner.Run:
+    definition = instance.definition
+    return runner.load(
+        definition.specs, instance.state, _service_caller(instance), definition.spec_hash
+    )
+
+
+def _save(
+    instance: ProcessInstance,
+    run: runner.Run,
+    snap: Snapshot,
+    actor: Person | None = None,
+    acted_task: HumanTask | None = None,
+) -> None:
+    now = clock.now()
+    instance.state = run.dump()
+    instance.status = snap.status
+    instance.next_timer_at = snap.next_timer_at
+    instance.error_message = snap.error
+    instance.error_task = snap.error_task_id
+    instance.updated_at = now
+    if snap.status == "completed":
+        instance.completed_at = now
+
+    completed_ids = {step.task_id for step in run.completed}
+    for step in run.completed:
+        by_person = acted_task is not None and step.task_id == acted_task.task_id
+        db.session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                at=step.finished_at or now,
+                actor_id=actor.id if by_person and actor else None,
+                kind="task_completed" if by_person else step.kind,
+                bpmn_id=step.bpmn_id,
+                name=step.name,
+            )
+        )
+    if snap.error:
+        db.session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                kind="error",
+                bpmn_id=snap.error_task_id,
+                name=instance.definition.elements.get(snap.error_task_id or "", snap.error_task_id),
+                detail={"message": snap.error},
+            )
+        )
+    _project(instance, snap, completed_ids, actor, acted_task)
+
+
+def _project(instance, snap, completed_ids, actor, acted_task) -> None:
+    """Rewrite the human-task rows of this instance to match the workflow."""
+    now = clock.now()
+    open_rows = {
+        row.task_id: row
+        for row in db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "ready"
+            )
+        )
+    }
+    ready_ids = {t.task_id for t in snap.ready_tasks}
+    for task_id, row in open_rows.items():
+        if task_id in ready_ids:
+            continue
+        row.status = "completed" if task_id in completed_ids else "cancelled"
+        row.completed_at = now
+        if acted_task is not None and row.id == acted_task.id and actor is not None:
+            row.completed_by_id = actor.id
+    new_rows = [
+        HumanTask(
+            instance_id=instance.id,
+            task_id=task.task_id,
+            bpmn_id=task.bpmn_id,
+            name=task.name,
+            role=task.lane,
+            department=instance.department,
+            form_key=task.form_key,
+            status="ready",
+            due_at=task.due_at,
+            created_at=now,
+        )
+        for task in snap.ready_tasks
+        if task.task_id not in open_rows
+    ]
+    db.session.add_all(new_rows)
+    assignments.flag_new_tasks(new_rows)
+    db.session.flush()
+
+
+def _campaign(year: int) -> Campaign:
+    campaign = db.session.scalars(select(Campaign).where(Campaign.year == year)).first()
+    if campaign is None:
+        campaign = Campaign(year=year, name=f"{year}年度绩效考核")
+        db.session.add(campaign)
+        db.session.flush()
+    return campaign
+
+
+def start(
+    department_id: int, year: int, actor: Person, process_key: str = ANNUAL_CYCLE
+) -> ProcessInstance:
+    if not permissions.is_centre_admin(actor):
+        raise Forbidden("only the performance-management centre starts instances")
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound(f"department {department_id} not found")
+    definition = definitions.latest(process_key)
+    if definition is None:
+        raise NotFound(f"no definition for process {process_key!r}")
+    campaign = _campaign(year)
+    instance = ProcessInstance(
+        definition=definition,
+        process_key=process_key,
+        campaign_id=campaign.id,
+        department_id=department.id,
+        status="running",
+        state={},
+        started_by_id=actor.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(instance)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{department.name} already has a {year} instance") from exc
+    run = runner.start(
+        definition.specs,
+        _service_caller(instance),
+        {"instance_id": instance.id, "department_id": department.id, "year": year},
+        definition.spec_hash,
+    )
+    db.session.add(InstanceEvent(instance_id=instance.id, actor_id=actor.id, kind="started"))
+    _save(instance, run, run.step(), actor)
+    audit.record(
+        "instance.start", actor, "instance", instance.id, department_id=department.id, year=year
+    )
+    return instance
+
+
+def get_task(human_task_id: int, actor: Person) -> HumanTask:
+    task = db.session.get(HumanTask, human_task_id)
+    if task is None:
+        raise NotFound(f"task {human_task_id} not found")
+    if not (
+        permissions.may_act(actor, task) or permissions.may_view_instance(actor, task.instance)
+    ):
+        raise NotFound(f"task {human_task_id} not found")  # do not reveal other departments' tasks
+    return task
+
+
+def complete_task(human_task_id: int, actor: Person, payload: Any) -> HumanTask:
+    task = get_task(human_task_id, actor)
+    if task.status == "ready" and not permissions.may_act(actor, task):
+        raise Forbidden("you are not a candidate for this task")
+    form = get_form(task.form_key)
+    try:
+        data = form.schema().load(payload if isinstance(payload, Mapping) else {"_": payload})
+    except ValidationError as exc:
+        raise Invalid("the form has errors", fields=exc.messages) from exc
+
+    instance = _lock(task.instance_id)
+    db.session.refresh(task)
+    if task.status != "ready":
+        raise Conflict("this task has already been completed", task_status=task.status)
+    if not permissions.may_act(actor, task):
+        raise Forbidden("you are not a candidate for this task")
+    if instance.status in CLOSED + PAUSED:
+        raise Conflict(f"the instance is {instance.status}")
+
+    run = _load(instance)
+    try:
+        with db.session.begin_nested():
+            task_data = form.effect(Submission(instance, task, actor), data)
+    except LetterStateError as exc:
+        raise Conflict(str(exc)) from exc
+    try:
+        snap = run.complete(task.task_id, task_data)
+    except runner.TaskNotReady as exc:
+        raise Conflict(f"this task is {exc.state}") from exc
+    _save(instance, run, snap, actor, task)
+    audit.record(
+        "task.complete", actor, "human_task", task.id, bpmn_id=task.bpmn_id, instance_id=instance.id
+    )
+    return task
+
+
+def fire_timers(instance_id: int) -> Snapshot | None:
+    """Wake one instance (called by the sweep for instances it has claimed)."""
+    instance = _lock(instance_id)
+    if instance.status in CLOSED + PAUSED:
+        return None
+    run = _load(instance)
+    snap = run.fire_timers()
+    _save(instance, run, snap)
+    return snap
+
+
+def retry(instance_id: int, actor: Person) -> ProcessInstance:
+    if not permissions.is_centre_admin(actor):
+        raise Forbidden("only the performance-management centre retries instances")
+    instance = _lock(instance_id)
+    if instance.status != "error":
+        raise Conflict(f"the instance is {instance.status}, not in error")
+    run = _load(instance)
+    db.session.add(
+        InstanceEvent(
+            instance_id=instance.id,
+            actor_id=actor.id,
+            kind="retried",
+            detail={"previous_error": instance.error_message},
+        )
+    )
+    _save(instance, run, run.retry(), actor)
+    audit.record("instance.retry", actor, "instance", instance.id)
+    return instance
+
+
+def get(instance_id: int, actor: Person) -> ProcessInstance:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None or not permissions.may_view_instance(actor, instance):
+        raise NotFound(f"instance {instance_id} not found")
+    return instance
+
+
+def history(instance: ProcessInstance) -> list[InstanceEvent]:
+    return list(
+        db.session.scalars(
+            select(InstanceEvent)
+            .where(InstanceEvent.instance_id == instance.id)
+            .order_by(InstanceEvent.id)
+        )
+    )
+
+
+def tasks_of(instance: ProcessInstance) -> list[HumanTask]:
+    return list(
+        db.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.id)
+        )
+    )
+
+
+def inbox(actor: Person, scope: str = "all") -> list[HumanTask]:
+    query = permissions.inbox_query(actor, scope).order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,151 @@
+"""Who may do what, always checked against the object. The one place the policy lives.
+
+A role assignment is valid on a day (valid_from ≤ day < valid_to, in the city's calendar) and
+covers a department directly, through its unit, or city-wide. From that:
+
+- the centre (centre_admin) sees every department and administers everything, but acts on a
+  task only when it is reassigned to them: the centre reassigns, it does not fill in letters;
+- who may act on a task: its assignee if it has one, else anyone holding the lane's role over the
+  task's department (the candidates);
+- who may see a department's instances: the centre, and anyone holding a role other than
+  `expert` over it (a department head sees only their own; experts see the indicator system,
+  not departments' drafts).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from app import clock
+from app.extensions import db
+from app.models import Department, HumanTask, Person, ProcessInstance, RoleAssignment
+
+DEPARTMENT_VIEWERS = frozenset(
+    {
+        "centre_admin",
+        "supervising_leader",
+        "department_head",
+        "assessment_group",
+        "review_panel",
+        "staff",
+    }
+)
+
+
+def holds(person: Person, role: str, department: Department | None = None) -> bool:
+    """Whether the person holds `role` today (over `department`, when one is given)."""
+    return any(
+        a.role == role and (department is None or a.covers(department))
+        for a in person.current_roles()
+    )
+
+
+def is_centre_admin(person: Person) -> bool:
+    return holds(person, "centre_admin")
+
+
+def may_view_department(person: Person, department: Department) -> bool:
+    return any(
+        a.role in DEPARTMENT_VIEWERS and a.covers(department) for a in person.current_roles()
+    )
+
+
+def may_view_instance(person: Person, instance: ProcessInstance) -> bool:
+    return may_view_department(person, instance.department)
+
+
+def visible_departments(person: Person) -> Select[tuple[int]]:
+    """Ids of the departments the person may see, as a subquery for list endpoints."""
+    return select(Department.id).where(
+        _assignment_exists(person.id, DEPARTMENT_VIEWERS, Department.id, Department.unit_id)
+    )
+
+
+def is_candidate(person: Person, task: HumanTask) -> bool:
+    return task.role is not None and holds(person, task.role, task.department)
+
+
+def may_act(person: Person, task: HumanTask) -> bool:
+    if task.assignee_id is not None:
+        return task.assignee_id == person.id
+    return is_candidate(person, task)
+
+
+def candidates(role: str | None, department: Department) -> list[Person]:
+    """Active people holding `role` over the department today."""
+    if role is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Person)
+            .where(
+                Person.active.is_(True),
+                _assignment_exists(Person.id, {role}, department.id, department.unit_id),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+def centre_admins() -> list[Person]:
+    return list(
+        db.session.scalars(
+            select(Person)
+            .where(Person.active.is_(True), _assignment_exists(Person.id, {"centre_admin"}))
+            .order_by(Person.id)
+        )
+    )
+
+
+def inbox_query(person: Person, scope: str = "all") -> Select[tuple[HumanTask]]:
+    """Ready tasks for the person: `mine` (claimed by or assigned to them), `group` (unclaimed,
+    open to a role they hold), or `all` of both."""
+    # Correlated explicitly: nested inside EXISTS, auto-correlation would add its own
+    # `human_task` to the FROM list (PostgreSQL: "more than one row"; SQLite: any task's unit).
+    task_unit = (
+        select(Department.unit_id)
+        .where(Department.id == HumanTask.department_id)
+        .correlate(HumanTask)
+        .scalar_subquery()
+    )
+    by_role = and_(
+        HumanTask.assignee_id.is_(None),
+        _assignment_exists(person.id, HumanTask.role, HumanTask.department_id, task_unit),
+    )
+    mine = HumanTask.assignee_id == person.id
+    chosen = {"mine": mine, "group": by_role}.get(scope, or_(mine, by_role))
+    return select(HumanTask).where(HumanTask.status == "ready", chosen)
+
+
+def _assignment_exists(
+    person_id,
+    roles,
+    department_id=None,
+    unit_id=None,
+    day: date | None = None,
+) -> ColumnElement[bool]:
+    """EXISTS a valid assignment of one of `roles` for `person_id` covering the department
+    (any department when `department_id` is None). Arguments may be values or SQL columns."""
+    day = day or clock.today()
+    role_clause = (
+        RoleAssignment.role.in_(roles)
+        if isinstance(roles, set | frozenset)
+        else RoleAssignment.role == roles
+    )
+    clauses = [
+        RoleAssignment.person_id == person_id,
+        role_clause,
+        RoleAssignment.valid_from <= day,
+        or_(RoleAssignment.valid_to.is_(None), RoleAssignment.valid_to > day),
+    ]
+    if department_id is not None:
+        clauses.append(
+            or_(
+                RoleAssignment.department_id == department_id,
+                RoleAssignment.unit_id == unit_id,
+                and_(RoleAssignment.department_id.is_(None), RoleAssignment.unit_id.is_(None)),
+            )
+        )
+    return select(RoleAssignment.id).where(*clauses).exists()

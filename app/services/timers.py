@@ -1,0 +1,54 @@
+"""The timer sweep: claim due instances and wake them, one transaction per instance.
+
+On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so any number of sweeps (scheduler
+processes, web workers) can run at once without firing a timer twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import ProcessInstance
+from app.services import instances
+from app.services.transactions import unit_of_work
+
+ACTIVE = ("running", "waiting_people", "waiting_timer")
+
+
+def _claim_one(now: datetime) -> int | None:
+    """Lock one due instance (skipping those another sweep holds) and wake it."""
+    instance_id = db.session.scalars(
+        select(ProcessInstance.id)
+        # SpiffWorkflow fires a timer strictly after its due time.
+        .where(ProcessInstance.next_timer_at < now, ProcessInstance.status.in_(ACTIVE))
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if instance_id is not None:
+        instances.fire_timers(instance_id)
+    return instance_id
+
+
+def sweep(limit: int = 10_000) -> int:
+    """Fire every timer due now; returns how many instances were woken."""
+    now = clock.now()
+    fired = 0
+    while fired < limit:
+        if unit_of_work(lambda: _claim_one(now)) is None:
+            break
+        fired += 1
+    return fired
+
+
+def earliest_due() -> datetime | None:
+    return db.session.scalar(
+        select(ProcessInstance.next_timer_at)
+        .where(ProcessInstance.status.in_(ACTIVE), ProcessInstance.next_timer_at.is_not(None))
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(1)
+    )

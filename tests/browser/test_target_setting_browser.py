@@ -1,0 +1,168 @@
+"""Target setting in a real browser: the head drafts the letter (live weight sum, server
+error beside the field), corrects and submits it; the supervising leader approves it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import HumanTask, ResponsibilityLetter
+from tests.conftest import PROJECT_ROOT, VALID_LETTER, start_instance
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+
+
+@pytest.fixture
+def live_server(app, org) -> Iterator[str]:
+    """The test app on a real port; its requests commit to the same test database."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def browser_page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        try:
+            yield page, problems
+        finally:
+            context.close()
+            browser.close()
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("demo-2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def sign_out(page, base: str) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{base}/login")
+
+
+def fill_line(page, index: int, line: dict, weight: str) -> None:
+    page.locator(f"#lines-{index}-name").fill(line["name"])
+    page.locator(f"#lines-{index}-kind").select_option(line["kind"])
+    page.locator(f"#lines-{index}-direction").select_option(line["direction"])
+    page.locator(f"#lines-{index}-target").fill(line["target"])
+    page.locator(f"#lines-{index}-unit").fill(line["unit"])
+    page.locator(f"#lines-{index}-weight").fill(weight)
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"target_setting_{name}.png"), full_page=True)
+
+
+def test_head_drafts_and_leader_approves(app, live_server, browser_page):
+    page, problems = browser_page
+    base = live_server
+    start_instance()
+
+    sign_in(page, base, "head_fin")
+    shot(page, "01_inbox_head")
+    page.get_by_role("link", name="起草绩效责任书").click()
+    page.wait_for_url(f"{base}/tasks/*")
+    assert page.get_by_role("heading", name="起草绩效责任书").is_visible()
+
+    lines = VALID_LETTER["lines"]
+    fill_line(page, 0, lines[0], "20")
+    for index, line in enumerate(lines[1:], start=1):
+        page.get_by_role("button", name="添加指标").click()
+        fill_line(page, index, line, "30" if index == 3 else line["weight"])
+    # a row added by mistake and removed again
+    page.get_by_role("button", name="添加指标").click()
+    page.get_by_role("button", name="删除第 5 项指标").click()
+    assert page.locator("tr.line").count() == 4
+
+    # the live sum: 20 + 10 + 35 + 30 = 95, flagged before the form is sent
+    assert page.locator("#weight-sum").inner_text() == "95"
+    warning = page.locator("#weight-warning")
+    assert warning.is_visible() and "95" in warning.inner_text()
+    shot(page, "02_live_sum_warning")
+
+    before = len(problems)
+    page.get_by_role("button", name="提交审核").click()
+    page.wait_for_load_state()
+    # the refused form comes back as 422, which Chromium logs as a failed resource: expected
+    expected = [p for p in problems[before:] if "status of 422" in p]
+    assert len(expected) == 1, problems
+    problems.remove(expected[0])
+    server_error = page.locator("#weight_total-error")
+    assert server_error.inner_text() == "权重合计必须恰好为 100，当前为 95"
+    assert page.locator("#lines-3-weight").input_value() == "30"  # input kept
+    shot(page, "03_server_error")
+
+    # fractional weights that a float sum would get wrong: 0.1 + 0.2 in hundredths
+    page.locator("#lines-3-weight").fill("34.9")
+    page.locator("#lines-2-weight").fill("35.1")
+    assert page.locator("#weight-sum").inner_text() == "100"
+    assert page.locator("#weight-warning").is_hidden()
+    assert server_error.is_hidden()
+    page.get_by_role("button", name="提交审核").click()
+    page.wait_for_url(f"{base}/")
+    assert "已办理：起草绩效责任书" in page.locator(".flashes").inner_text()
+    shot(page, "04_submitted")
+    sign_out(page, base)
+
+    sign_in(page, base, "leader_li")
+    page.get_by_role("link", name="分管领导审核责任书").click()
+    page.wait_for_url(f"{base}/tasks/*")
+    assert page.locator(".letter-total").inner_text() == "100"
+    page.get_by_label("通过").check()
+    shot(page, "05_review")
+    page.get_by_role("button", name="提交审核结论").click()
+    page.wait_for_url(f"{base}/")
+    shot(page, "06_approved")
+    assert page.get_by_role("link", name="分管领导签署").is_visible()
+
+    db.session.rollback()
+    letter = db.session.scalars(select(ResponsibilityLetter)).one()
+    assert letter.status == "approved"
+    assert [f"{line.weight:f}" for line in letter.lines] == ["20.00", "10.00", "35.10", "34.90"]
+    ready = db.session.scalars(
+        select(HumanTask.bpmn_id).where(HumanTask.status == "ready").order_by(HumanTask.bpmn_id)
+    ).all()
+    assert ready == ["sign_department", "sign_leader"]
+    assert problems == []

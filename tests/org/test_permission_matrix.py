@@ -1,0 +1,377 @@
+"""The permission matrix: every /api/v1 endpoint, called as anonymous and as each role, against
+real objects of the caller's own department (预算科, CZ-YS) and of another one (督查科, DC-DC).
+
+Each cell names the exact status expected. A new endpoint without a row here fails
+`test_matrix_covers_every_api_endpoint`. Every response of a caller who may not see 督查科 is
+searched for its name, code and people: a denied cell must not leak what it denies.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ApiToken, ProcessDefinition, RoleAssignment
+from app.services import accounts, assignments
+from app.services.transactions import unit_of_work
+from tests.conftest import VALID_LETTER, person
+from tests.org.conftest import DC_DC_SECRETS, PASSWORD, City, readable
+
+ROLES = ("admin", "leader_li", "head_fin", "staff_fin", "kh_chen", "fy_he", "expert_gao")
+ACTORS = ("anonymous", *ROLES)
+# Who may see 督查科 at all: the centre, and the city-wide assessment group and review panel.
+SEES_DC_DC = {"admin", "kh_chen", "fy_he"}
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def row(admin, leader_li, head_fin, staff_fin, kh_chen, fy_he, expert_gao) -> dict[str, int]:
+    return dict(
+        zip(ROLES, (admin, leader_li, head_fin, staff_fin, kh_chen, fy_he, expert_gao), strict=True)
+    )
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return row(status, 403, 403, 403, 403, 403, 403)
+
+
+# Visibility of an object of CZ-YS and of DC-DC, when the caller only reads it.
+SEE_CZ_YS = row(200, 200, 200, 200, 200, 200, 404)
+SEE_DC_DC = row(200, 404, 404, 404, 200, 200, 404)
+# Acting on the draft task (lane department_head): head_fin only, on CZ-YS only.
+ACT_CZ_YS = row(403, 403, 200, 403, 403, 403, 404)
+ACT_DC_DC = row(403, 404, 404, 404, 403, 403, 404)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    rule: str
+    expect: dict[str, int]
+    path: Callable[[City, str], str] | None = None  # default: the rule itself
+    json: Callable[[City, str], dict] | None = None
+    upload: tuple[str, Path] | None = None  # (query string, file) for multipart uploads
+    setup: Callable[[City], None] | None = None
+    anonymous: int = 401
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.rule}{' ' + self.label if self.label else ''}"
+
+
+def _claim_cz_ys(city: City) -> None:
+    unit_of_work(lambda: assignments.claim(city.drafts["CZ-YS"], person("head_fin")))
+
+
+def _token_of_head_insp(city: City) -> None:
+    unit_of_work(lambda: accounts.issue_token(person("head_insp"), "theirs"))
+
+
+def _newest_token_id(username: str) -> int:
+    return db.session.scalars(
+        sa.select(ApiToken.id)
+        .where(ApiToken.person_id == person(username).id)
+        .order_by(ApiToken.id.desc())
+    ).first()
+
+
+def _staff_dc_role(city: City) -> int:
+    return db.session.scalars(
+        sa.select(RoleAssignment.id).where(RoleAssignment.person_id == city.people["staff_dc"])
+    ).first()
+
+
+def _definition_id() -> int:
+    return db.session.scalars(sa.select(ProcessDefinition.id)).first()
+
+
+def _token_of_admin(city: City) -> None:
+    unit_of_work(lambda: accounts.issue_token(person("admin"), "mine"))
+
+
+def _self_id(city: City, actor: str) -> int:
+    return city.people["admin" if actor == "anonymous" else actor]
+
+
+V1 = "/api/v1"
+CASES = [
+    Case("GET", f"{V1}/audit", admin_only(200)),
+    Case(
+        "POST",
+        f"{V1}/ballots",
+        row(403, 201, 403, 403, 403, 403, 403),
+        json=lambda c, a: {
+            "year": 2026,
+            "department_id": c.departments["CZ-YS"],
+            "rater_group": "leader",
+            "score": "91.5",
+        },
+        label="leader ballot for CZ-YS",
+    ),
+    Case(
+        "POST",
+        f"{V1}/ballots",
+        row(403, 403, 201, 201, 403, 403, 403),
+        json=lambda c, a: {
+            "year": 2026,
+            "department_id": c.departments["DC-DC"],
+            "rater_group": "peer",
+            "score": "80",
+        },
+        label="peer ballot for DC-DC",
+    ),
+    Case("GET", f"{V1}/definitions", everyone(200)),
+    Case(
+        "POST",
+        f"{V1}/definitions",
+        admin_only(200),  # 200: the shipped file again, unchanged
+        upload=("", PROJECT / "workflows" / "bpmn" / "annual_cycle.bpmn"),
+    ),
+    Case(
+        "GET",
+        f"{V1}/definitions/<int:definition_id>",
+        everyone(200),
+        path=lambda c, a: f"{V1}/definitions/{_definition_id()}",
+    ),
+    Case(
+        "GET",
+        f"{V1}/definitions/<int:definition_id>/source",
+        everyone(200),
+        path=lambda c, a: f"{V1}/definitions/{_definition_id()}/source",
+    ),
+    Case("GET", f"{V1}/departments", everyone(200)),
+    Case(
+        "GET",
+        f"{V1}/departments/<int:department_id>/ballot-summary",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/departments/{c.departments['CZ-YS']}/ballot-summary?year=2026",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/departments/<int:department_id>/ballot-summary",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/departments/{c.departments['DC-DC']}/ballot-summary?year=2026",
+        label="DC-DC",
+    ),
+    Case(
+        "POST",
+        f"{V1}/instances",
+        admin_only(201),
+        json=lambda c, a: {"department_id": c.departments["XF-JD"], "year": 2026},
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}",
+        label="DC-DC",
+    ),
+    Case(
+        "POST",
+        f"{V1}/instances/<int:instance_id>/retry",
+        admin_only(409),  # allowed, but the instance is not in error
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/retry",
+    ),
+    Case("GET", f"{V1}/me", everyone(200)),
+    Case(
+        "POST",
+        f"{V1}/me/password",
+        everyone(204),
+        json=lambda c, a: {"current_password": PASSWORD, "new_password": "kaohe-2026-new"},
+    ),
+    Case("POST", f"{V1}/me/sign-out-everywhere", everyone(204)),
+    Case("GET", f"{V1}/openapi.json", everyone(200), anonymous=200),
+    Case(
+        "POST",
+        f"{V1}/org/import",
+        admin_only(200),  # a dry run of the demo organisation
+        upload=("?kind=org", PROJECT / "app" / "demo_data" / "org.csv"),
+    ),
+    Case("GET", f"{V1}/people", everyone(200)),
+    Case(
+        "GET",
+        f"{V1}/people/<int:person_id>",
+        admin_only(200) | dict.fromkeys(ROLES[1:], 404),
+        path=lambda c, a: f"{V1}/people/{c.people['head_insp']}",
+        label="someone of DC-DC",
+    ),
+    Case(
+        "GET",
+        f"{V1}/people/<int:person_id>",
+        everyone(200),
+        path=lambda c, a: f"{V1}/people/{_self_id(c, a)}",
+        label="myself",
+    ),
+    Case(
+        "POST",
+        f"{V1}/people/<int:person_id>/move",
+        admin_only(201),
+        path=lambda c, a: f"{V1}/people/{c.people['staff_dc']}/move",
+        json=lambda c, a: {"to_department_id": c.departments["DC-DB"], "reason": "工作需要"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/people/<int:person_id>/password",
+        admin_only(204),
+        path=lambda c, a: f"{V1}/people/{c.people['staff_dc']}/password",
+        json=lambda c, a: {"new_password": "reset-2026-abc"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/people/<int:person_id>/roles",
+        admin_only(201),
+        path=lambda c, a: f"{V1}/people/{c.people['staff_dc']}/roles",
+        json=lambda c, a: {"role": "staff", "department_id": c.departments["DC-DB"]},
+    ),
+    Case(
+        "POST",
+        f"{V1}/roles/<int:assignment_id>/end",
+        admin_only(204),
+        path=lambda c, a: f"{V1}/roles/{_staff_dc_role(c)}/end",
+        json=lambda c, a: {"reason": "岗位调整"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/survey-links",
+        admin_only(201),
+        json=lambda c, a: {"year": 2026, "department_id": c.departments["CZ-YS"], "count": 1},
+    ),
+    Case("GET", f"{V1}/tasks", everyone(200)),
+]
+for _code, _see, _act in (("CZ-YS", SEE_CZ_YS, ACT_CZ_YS), ("DC-DC", SEE_DC_DC, ACT_DC_DC)):
+    _other = "staff_ys2" if _code == "CZ-YS" else "staff_dc"
+    CASES += [
+        Case(
+            "GET",
+            f"{V1}/tasks/<int:task_id>",
+            _see,
+            path=lambda c, a, code=_code: f"{V1}/tasks/{c.drafts[code]}",
+            label=f"{_code} draft",
+        ),
+        Case(
+            "POST",
+            f"{V1}/tasks/<int:task_id>/claim",
+            _act,
+            path=lambda c, a, code=_code: f"{V1}/tasks/{c.drafts[code]}/claim",
+            label=f"{_code} draft",
+        ),
+        Case(
+            "POST",
+            f"{V1}/tasks/<int:task_id>/complete",
+            _act,
+            path=lambda c, a, code=_code: f"{V1}/tasks/{c.drafts[code]}/complete",
+            json=lambda c, a: {"data": VALID_LETTER},
+            label=f"{_code} draft",
+        ),
+        Case(
+            "POST",
+            f"{V1}/tasks/<int:task_id>/delegate",
+            _act,
+            path=lambda c, a, code=_code: f"{V1}/tasks/{c.drafts[code]}/delegate",
+            json=lambda c, a, other=_other: {"to_person_id": c.people[other], "reason": "出差"},
+            label=f"{_code} draft",
+        ),
+        Case(
+            "POST",
+            f"{V1}/tasks/<int:task_id>/reassign",
+            admin_only(200),
+            path=lambda c, a, code=_code: f"{V1}/tasks/{c.drafts[code]}/reassign",
+            json=lambda c, a, other=_other: {"to_person_id": c.people[other], "reason": "请假"},
+            label=f"{_code} draft",
+        ),
+    ]
+CASES += [
+    Case(
+        "POST",
+        f"{V1}/tasks/<int:task_id>/unclaim",
+        ACT_CZ_YS,
+        path=lambda c, a: f"{V1}/tasks/{c.drafts['CZ-YS']}/unclaim",
+        setup=_claim_cz_ys,
+        label="CZ-YS draft held by head_fin",
+    ),
+    Case("GET", f"{V1}/tokens", everyone(200)),
+    Case(
+        "POST",
+        f"{V1}/tokens",
+        everyone(201),
+        anonymous=201,  # signing in needs no token
+        json=lambda c, a: {"username": "admin" if a == "anonymous" else a, "password": PASSWORD},
+        label="own credentials",
+    ),
+    Case(
+        "DELETE",
+        f"{V1}/tokens/<int:token_id>",
+        everyone(204),
+        path=lambda c, a: f"{V1}/tokens/{_newest_token_id('admin' if a == 'anonymous' else a)}",
+        setup=_token_of_admin,
+        label="my own",
+    ),
+    Case(
+        "DELETE",
+        f"{V1}/tokens/<int:token_id>",
+        everyone(404),
+        path=lambda c, a: f"{V1}/tokens/{_newest_token_id('head_insp')}",
+        setup=_token_of_head_insp,
+        label="head_insp's",
+    ),
+    Case("GET", f"{V1}/units", everyone(200)),
+]
+
+
+def test_matrix_covers_every_api_endpoint(app):
+    api_rules = {
+        (method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(V1)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert {(case.method, case.rule) for case in CASES} == api_rules
+
+
+def _call(client, api_as, city: City, case: Case, actor: str):
+    headers = {} if actor == "anonymous" else api_as(actor).headers
+    if case.setup:
+        case.setup(city)
+    url = case.path(city, actor) if case.path else case.rule
+    kwargs: dict = {}
+    if case.json:
+        kwargs["json"] = case.json(city, actor)
+    if case.upload:
+        query, file = case.upload
+        url += query
+        kwargs["data"] = {"file": (io.BytesIO(file.read_bytes()), file.name)}
+        kwargs["content_type"] = "multipart/form-data"
+    return client.open(url, method=case.method, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_cell(client, api_as, city, case: Case, actor: str):
+    response = _call(client, api_as, city, case, actor)
+    expected = case.anonymous if actor == "anonymous" else case.expect[actor]
+    assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    if response.status_code >= 400 and case.rule != f"{V1}/openapi.json":
+        assert response.get_json()["error"]["status"] == expected
+    if actor not in SEES_DC_DC and not (case.rule.endswith("/openapi.json")):
+        body = readable(response)
+        leaked = [secret for secret in DC_DC_SECRETS if secret in body]
+        assert not leaked, f"{actor} received {leaked}: {body[:300]}"
