@@ -1,0 +1,226 @@
+"""Grades (等次), the 优秀 quota (优秀名额) and calibration (校准) with its log.
+
+Decisions:
+- Bands are half-open [lower, upper); default 优秀 ≥ 90, 称职 70 to under 90, 基本称职 60 to
+  under 70, 不称职 under 60. Bands are validated: ascending, contiguous (no gap, no overlap),
+  the lowest open below, the highest open above, each grade once.
+- Quota: default 20 % of those assessed, raised up to 25 % only with a recorded approval
+  (`QuotaApproval`). The count is rounded with `QuotaRounding.FLOOR` by default, so the quota
+  never exceeds the approved share (5 assessed x 20 % = 1; 4 x 20 % = 0.8 -> 0); HALF_UP and
+  CEILING are available per campaign.
+- Ranking, deterministic: higher final score, then higher indicator score, then fewer
+  deduction points, then department code ascending. Candidates over the quota are moved from
+  优秀 to 称职, each with a log entry stating the quota and their rank.
+- Quarterly rule (江油市, switchable): four quarterly 优秀 make the year 优秀 even when the annual
+  score falls below the 优秀 band (logged as a promotion). Interaction with the quota: such
+  candidates take the quota places FIRST (ranked among themselves by the same tie-break), and
+  the quota is never exceeded — if there are more of them than places, the lowest-ranked are
+  moved to 称职 like anyone else, with the reason saying so.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from app.rules.numbers import HUNDRED, ZERO
+
+
+class Grade(StrEnum):
+    EXCELLENT = "excellent"  # 优秀
+    COMPETENT = "competent"  # 称职
+    BASICALLY_COMPETENT = "basically_competent"  # 基本称职
+    INCOMPETENT = "incompetent"  # 不称职
+
+    @property
+    def label(self) -> str:
+        return GRADE_LABELS[self]
+
+
+GRADE_LABELS = {
+    Grade.EXCELLENT: "优秀",
+    Grade.COMPETENT: "称职",
+    Grade.BASICALLY_COMPETENT: "基本称职",
+    Grade.INCOMPETENT: "不称职",
+}
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: Grade
+    lower: Decimal | None  # inclusive; None = unbounded
+    upper: Decimal | None  # exclusive; None = unbounded
+
+
+DEFAULT_BANDS: tuple[GradeBand, ...] = (
+    GradeBand(Grade.INCOMPETENT, None, Decimal(60)),
+    GradeBand(Grade.BASICALLY_COMPETENT, Decimal(60), Decimal(70)),
+    GradeBand(Grade.COMPETENT, Decimal(70), Decimal(90)),
+    GradeBand(Grade.EXCELLENT, Decimal(90), None),
+)
+
+
+def grade_band_problems(bands: Sequence[GradeBand]) -> list[str]:
+    """Every problem of a band table (ascending order expected); empty when usable."""
+    if not bands:
+        return ["至少需要一个等次"]
+    problems = []
+    if bands[0].lower is not None:
+        problems.append("最低等次不能有下限（所有分数都必须有等次）")
+    if bands[-1].upper is not None:
+        problems.append("最高等次不能有上限（所有分数都必须有等次）")
+    if len({b.grade for b in bands}) != len(bands):
+        problems.append("每个等次只能出现一次")
+    for i, band in enumerate(bands):
+        if band.lower is not None and band.upper is not None and band.lower >= band.upper:
+            problems.append(f"{band.grade.label}的下限必须小于上限")
+        if i > 0 and band.lower is None:
+            problems.append(f"{band.grade.label}缺少下限")
+        if i < len(bands) - 1 and band.upper is None:
+            problems.append(f"{band.grade.label}缺少上限")
+    for low, high in itertools.pairwise(bands):
+        if low.upper is None or high.lower is None:
+            continue
+        if low.upper < high.lower:
+            problems.append(f"{low.grade.label}与{high.grade.label}之间有空档")
+        elif low.upper > high.lower:
+            problems.append(f"{low.grade.label}与{high.grade.label}重叠")
+    return problems
+
+
+def grade_for(score: Decimal, bands: Sequence[GradeBand] = DEFAULT_BANDS) -> Grade:
+    for band in bands:
+        if (band.lower is None or score >= band.lower) and (
+            band.upper is None or score < band.upper
+        ):
+            return band.grade
+    raise ValueError(f"no grade band contains {score}; validate bands with grade_band_problems")
+
+
+class QuotaRounding(StrEnum):
+    FLOOR = "floor"
+    HALF_UP = "half_up"
+    CEILING = "ceiling"
+
+
+_ROUNDING_MODES = {
+    QuotaRounding.FLOOR: ROUND_FLOOR,
+    QuotaRounding.HALF_UP: ROUND_HALF_UP,
+    QuotaRounding.CEILING: ROUND_CEILING,
+}
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    share: Decimal = Decimal(20)  # percent of those assessed
+    max_share: Decimal = Decimal(25)  # highest share an approval may grant
+    rounding: QuotaRounding = QuotaRounding.FLOOR
+
+
+@dataclass(frozen=True)
+class QuotaApproval:
+    """A recorded decision raising the 优秀 share above the default for one campaign."""
+
+    share: Decimal
+    approved_by: str
+    reference: str  # e.g. the document number of the approval
+
+
+def quota_count(
+    assessed: int, rule: QuotaRule | None = None, approval: QuotaApproval | None = None
+) -> int:
+    """Number of 优秀 places: assessed x share / 100, rounded by the rule's rounding mode."""
+    rule = rule or QuotaRule()
+    if assessed < 0:
+        raise ValueError("assessed cannot be negative")
+    share = rule.share
+    if approval is not None:
+        if not approval.approved_by.strip() or not approval.reference.strip():
+            raise ValueError("a quota approval needs who approved it and a reference")
+        if not ZERO <= approval.share <= rule.max_share:
+            raise ValueError(f"an approved quota share cannot exceed {rule.max_share} %")
+        share = approval.share
+    exact = Decimal(assessed) * share / HUNDRED
+    return int(exact.quantize(Decimal(1), rounding=_ROUNDING_MODES[rule.rounding]))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str  # department code; the last tie-breaker
+    score: Decimal
+    indicator_score: Decimal = ZERO
+    deductions: Decimal = ZERO
+    quarterly: tuple[Grade, ...] = ()  # the four quarterly grades, in order
+
+
+def rank_key(c: Candidate) -> tuple[Decimal, Decimal, Decimal, str]:
+    """Sort key of the documented tie-break: score, indicator score, fewer deductions, code."""
+    return (-c.score, -c.indicator_score, c.deductions, c.code)
+
+
+@dataclass(frozen=True)
+class CalibrationEntry:
+    code: str
+    from_grade: Grade
+    to_grade: Grade
+    reason: str
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    bands: tuple[GradeBand, ...] = DEFAULT_BANDS
+    quota: QuotaRule = field(default_factory=QuotaRule)
+    quarterly_rule: bool = True
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    grades: dict[str, Grade]
+    quota: int
+    order: tuple[str, ...]  # every candidate, best first
+    log: tuple[CalibrationEntry, ...]
+
+
+def four_excellent_quarters(c: Candidate) -> bool:
+    return len(c.quarterly) == 4 and all(g is Grade.EXCELLENT for g in c.quarterly)
+
+
+def calibrate(
+    candidates: Sequence[Candidate],
+    config: CalibrationConfig | None = None,
+    approval: QuotaApproval | None = None,
+) -> CalibrationResult:
+    """Grades after the quarterly rule and the 优秀 quota, with a log entry for every change."""
+    config = config or CalibrationConfig()
+    problems = grade_band_problems(config.bands)
+    if problems:
+        raise ValueError("; ".join(problems))
+    codes = [c.code for c in candidates]
+    if len(set(codes)) != len(codes):
+        raise ValueError("each department can be a candidate only once")
+    quota = quota_count(len(candidates), config.quota, approval)
+    grades = {c.code: grade_for(c.score, config.bands) for c in candidates}
+    log: list[CalibrationEntry] = []
+    priority: set[str] = set()
+    if config.quarterly_rule:
+        for c in sorted(candidates, key=rank_key):
+            if four_excellent_quarters(c):
+                priority.add(c.code)
+                if grades[c.code] is not Grade.EXCELLENT:
+                    reason = "四个季度均为优秀，年度定为优秀"
+                    log.append(CalibrationEntry(c.code, grades[c.code], Grade.EXCELLENT, reason))
+                    grades[c.code] = Grade.EXCELLENT
+    order = sorted(candidates, key=rank_key)
+    contenders = [c for c in order if grades[c.code] is Grade.EXCELLENT]
+    contenders.sort(key=lambda c: (c.code not in priority, *rank_key(c)))
+    for place, c in enumerate(contenders, start=1):
+        if place > quota:
+            reason = f"超出优秀名额（名额 {quota} 个，排名第 {place}）"
+            if c.code in priority:
+                reason += "；四个季度优秀者优先占用名额，但名额不得突破"
+            log.append(CalibrationEntry(c.code, Grade.EXCELLENT, Grade.COMPETENT, reason))
+            grades[c.code] = Grade.COMPETENT
+    return CalibrationResult(grades, quota, tuple(c.code for c in order), tuple(log))

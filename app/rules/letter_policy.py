@@ -1,0 +1,185 @@
+"""Responsibility-letter (绩效责任书) policy: the rules on the set of lines as a whole.
+
+`app.rules.letters` holds the basic field checks the target-setting form already uses; this
+module adds the indicator-system rules. Every violation names the line indexes concerned.
+
+Default rules (`DEFAULT_POLICY`; all shares are weights of a 100-point letter):
+- weights are positive Decimals summing to exactly 100;
+- common indicators (共性) 30–40; individual (个性) 60–70 — dynamic indicators (动态) count as
+  individual, since they are the department's own priorities for the year (switchable);
+- quantitative weight ≥ 70 (定量为主);
+- every indicator definition is itself valid (`validate_indicator`), which includes the five
+  BARS anchors of each qualitative indicator; each indicator appears once and applies to the
+  letter's function category.
+
+Per-category overrides are data (`CATEGORY_POLICIES`). Administrative support (行政辅助岗,
+"降低经济指标权重，侧重服务满意度"): economic-tagged weight ≤ 10 and satisfaction-tagged
+weight ≥ 20.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from types import MappingProxyType
+
+from app.rules.indicators import (
+    FunctionCategory,
+    IndicatorDefinition,
+    Kind,
+    Nature,
+    Tag,
+    validate_indicator,
+)
+from app.rules.numbers import HUNDRED, ZERO
+
+
+@dataclass(frozen=True)
+class LetterLine:
+    indicator: IndicatorDefinition
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class ShareRange:
+    low: Decimal
+    high: Decimal
+
+    def __contains__(self, value: Decimal) -> bool:
+        return self.low <= value <= self.high
+
+
+def _frozen(mapping: Mapping[str, Decimal] | None = None) -> Mapping[str, Decimal]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class LetterPolicy:
+    weight_total: Decimal = HUNDRED
+    common_share: ShareRange = ShareRange(Decimal(30), Decimal(40))
+    individual_share: ShareRange = ShareRange(Decimal(60), Decimal(70))
+    dynamic_counts_as_individual: bool = True
+    min_quantitative_share: Decimal = Decimal(70)
+    max_tag_share: Mapping[str, Decimal] = field(default_factory=_frozen)
+    min_tag_share: Mapping[str, Decimal] = field(default_factory=_frozen)
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+    lines: tuple[int, ...]
+
+
+DEFAULT_POLICY = LetterPolicy()
+CATEGORY_POLICIES: Mapping[str, LetterPolicy] = MappingProxyType(
+    {
+        FunctionCategory.ADMIN_SUPPORT: replace(
+            DEFAULT_POLICY,
+            max_tag_share=_frozen({Tag.ECONOMIC: Decimal(10)}),
+            min_tag_share=_frozen({Tag.SATISFACTION: Decimal(20)}),
+        ),
+    }
+)
+
+
+def policy_for(
+    category: str, overrides: Mapping[str, LetterPolicy] = CATEGORY_POLICIES
+) -> LetterPolicy:
+    return overrides.get(category, DEFAULT_POLICY)
+
+
+def letter_violations(
+    lines: Sequence[LetterLine], category: str, policy: LetterPolicy | None = None
+) -> list[Violation]:
+    """Every violation of the letter; an empty list means the letter may be signed."""
+    policy = policy or policy_for(category)
+    if not lines:
+        return [Violation("no_lines", "责任书至少需要一项指标", ())]
+    bad_weights = tuple(
+        i for i, ln in enumerate(lines) if not _is_weight(ln.weight) or ln.weight <= 0
+    )
+    if bad_weights:
+        # Shares below compare numbers; they are meaningless until every weight is one.
+        return [Violation("weight_invalid", "每项指标的权重必须是大于 0 的 Decimal", bad_weights)]
+    found: list[Violation] = []
+    found += _line_checks(lines, category)
+    total = sum((ln.weight for ln in lines), ZERO)
+    if total != policy.weight_total:
+        message = f"权重合计必须恰好为 {policy.weight_total}，当前为 {total.normalize():f}"
+        found.append(Violation("weight_total", message, tuple(range(len(lines)))))
+    found += _share_checks(lines, policy)
+    found += _tag_checks(lines, policy)
+    return found
+
+
+def _is_weight(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _line_checks(lines: Sequence[LetterLine], category: str) -> list[Violation]:
+    found = []
+    first_index: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        ind = line.indicator
+        for problem in validate_indicator(ind):
+            code = "bars_anchors" if problem.field == "anchors" else "indicator_invalid"
+            found.append(Violation(code, f"{ind.name}：{problem.message}", (i,)))
+        if ind.code in first_index:
+            pair = (first_index[ind.code], i)
+            found.append(Violation("duplicate", f"指标重复：{ind.name}", pair))
+        first_index.setdefault(ind.code, i)
+        if not ind.applies_to(category):
+            found.append(Violation("category", f"{ind.name} 不适用于该职能类别", (i,)))
+    return found
+
+
+def _share_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Violation]:
+    individual_kinds = {Kind.INDIVIDUAL}
+    if policy.dynamic_counts_as_individual:
+        individual_kinds.add(Kind.DYNAMIC)
+    groups = [
+        ("common_share", "共性指标", {Kind.COMMON}, policy.common_share),
+        ("individual_share", "个性指标", individual_kinds, policy.individual_share),
+    ]
+    found = []
+    for code, label, kinds, allowed in groups:
+        idx = tuple(i for i, ln in enumerate(lines) if ln.indicator.kind in kinds)
+        share = sum((lines[i].weight for i in idx), ZERO)
+        if share not in allowed:
+            message = f"{label}权重应在 {allowed.low}–{allowed.high} 之间，当前为 {share:f}"
+            found.append(Violation(code, message, idx))
+    qualitative = tuple(
+        i for i, ln in enumerate(lines) if ln.indicator.nature is Nature.QUALITATIVE
+    )
+    quantitative = sum(
+        (ln.weight for ln in lines if ln.indicator.nature is Nature.QUANTITATIVE), ZERO
+    )
+    if quantitative < policy.min_quantitative_share:
+        message = f"定量指标权重不得低于 {policy.min_quantitative_share}，当前为 {quantitative:f}"
+        found.append(Violation("quantitative_share", message, qualitative))
+    return found
+
+
+def _tag_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Violation]:
+    found = []
+
+    def tagged(tag: str) -> tuple[tuple[int, ...], Decimal]:
+        idx = tuple(i for i, ln in enumerate(lines) if tag in ln.indicator.tags)
+        return idx, sum((lines[i].weight for i in idx), ZERO)
+
+    for tag, most in policy.max_tag_share.items():
+        idx, share = tagged(tag)
+        if share > most:
+            message = f"{_TAG_LABELS.get(tag, tag)}权重不得超过 {most}，当前为 {share:f}"
+            found.append(Violation(f"max_{tag}", message, idx))
+    for tag, least in policy.min_tag_share.items():
+        idx, share = tagged(tag)
+        if share < least:
+            message = f"{_TAG_LABELS.get(tag, tag)}权重不得低于 {least}，当前为 {share:f}"
+            found.append(Violation(f"min_{tag}", message, idx))
+    return found
+
+
+_TAG_LABELS = {Tag.ECONOMIC: "经济指标", Tag.SATISFACTION: "服务满意度指标"}
