@@ -2,6 +2,15 @@
 
 from app.models.audit import AuditEvent
 from app.models.ballots import RATER_GROUPS, Ballot, SurveyLink
+from app.models.indicators import (
+    CalibrationEntry,
+    DepartmentPlan,
+    DepartmentResult,
+    Indicator,
+    IndicatorTemplate,
+    PlanLine,
+    TemplateLine,
+)
 from app.models.letters import LetterLine, LetterSignature, ResponsibilityLetter
 from app.models.notices import Notice
 from app.models.org import (
@@ -33,9 +42,14 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Ballot",
+    "CalibrationEntry",
     "Campaign",
     "Department",
+    "DepartmentPlan",
+    "DepartmentResult",
     "HumanTask",
+    "Indicator",
+    "IndicatorTemplate",
     "InstanceEvent",
     "LetterLine",
     "LetterSignature",
@@ -43,11 +57,13 @@ __all__ = [
     "Notice",
     "Person",
     "PersonMove",
+    "PlanLine",
     "ProcessDefinition",
     "ProcessInstance",
     "ResponsibilityLetter",
     "RoleAssignment",
     "SurveyLink",
     "Team",
+    "TemplateLine",
     "Unit",
 ]

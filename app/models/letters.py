@@ -54,10 +54,12 @@ class LetterLine(db.Model):
         ForeignKey("responsibility_letter.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int]
+    indicator_code: Mapped[str | None] = mapped_column(String(40))  # library code of the year
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))  # common | individual | dynamic
     direction: Mapped[str] = mapped_column(String(8))  # higher | lower | target
     target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     unit: Mapped[str] = mapped_column(String(20), default="")
     weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
 

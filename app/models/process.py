@@ -52,6 +52,8 @@ class Campaign(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # validated by app.services.campaigns; missing keys take the documented defaults
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
