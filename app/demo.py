@@ -14,7 +14,7 @@ from app import clock
 from app.extensions import db
 from app.i18n import ROLE_NAMES
 from app.models import Department, Person, ProcessInstance, RoleAssignment
-from app.services import accounts, definitions, instances, org_import
+from app.services import accounts, definitions, instances, library, org_import, plans
 from app.services.transactions import unit_of_work
 
 DEMO_PASSWORD = "demo-2026"
@@ -53,6 +53,18 @@ def seed_org() -> dict[str, Department]:
     return {d.code: d for d in db.session.scalars(select(Department))}
 
 
+def _seed_plans(departments: dict[str, Department]) -> None:
+    """This year's seed library, and each category's template assigned to its departments
+    (departments whose plan the centre adjusted keep it)."""
+    admin = db.session.scalars(select(Person).where(Person.username == "admin")).one()
+    year = clock.now().year
+    library.seed_year(year)
+    for template in plans.templates(year):
+        ids = [d.id for d in departments.values() if d.function_category == template.category]
+        if ids:
+            plans.assign(admin, template.id, ids)
+
+
 def _start_instances(departments: dict[str, Department]) -> None:
     admin = db.session.scalars(select(Person).where(Person.username == "admin")).one()
     year = clock.now().year
@@ -74,5 +86,6 @@ def demo_logins() -> list[tuple[str, list[str]]]:
 def seed_demo() -> list[tuple[str, list[str]]]:
     unit_of_work(lambda: definitions.load_directory(current_app.config["BPMN_DIR"]))
     departments = unit_of_work(seed_org)
+    unit_of_work(lambda: _seed_plans(departments))
     unit_of_work(lambda: _start_instances(departments))
     return demo_logins()

@@ -115,11 +115,12 @@ def client(app):
 def org(app):
     """Demo departments and people, and the shipped definitions (no instances)."""
     from app.demo import seed_org
-    from app.services import definitions
+    from app.services import definitions, library
     from app.services.transactions import unit_of_work
 
     unit_of_work(lambda: definitions.load_directory(app.config["BPMN_DIR"]))
     departments = unit_of_work(seed_org)
+    unit_of_work(lambda: library.seed_year(START.year))
     return departments
 
 
@@ -197,6 +198,17 @@ def start_instance(department_code: str = "CZ-YS", year: int = 2026):
     return unit_of_work(lambda: instances.start(department.id, year, person("admin")))
 
 
+def template_letter(category: str) -> dict:
+    """A letter of the seed template of a function category, all library lines."""
+    from app.rules.templates import TEMPLATES
+
+    lines = [
+        {"indicator": line.indicator.code, "weight": f"{line.weight:f}"}
+        for line in TEMPLATES[category].lines
+    ]
+    return {"lines": lines, "note": None}
+
+
 VALID_LETTER = {
     "lines": [
         {
@@ -224,6 +236,7 @@ VALID_LETTER = {
             "weight": "35",
         },
         {
+            "indicator": "COM-JI",
             "name": "重点工作完成率",
             "kind": "common",
             "direction": "higher",

@@ -16,16 +16,29 @@ def _at_most_two_places(value: Decimal) -> None:
         raise ValidationError("权重最多两位小数")
 
 
-class LetterLineSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kind = fields.String(load_default="individual", validate=validate.OneOf(KINDS))
-    direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
-    target = fields.Decimal(
-        required=True,
+def _figure() -> fields.Decimal:
+    return fields.Decimal(
+        load_default=None,
+        allow_none=True,
         as_string=True,
         validate=validate.Range(min=Decimal("-1e12"), max=Decimal("1e12")),
         allow_nan=False,
     )
+
+
+class LetterLineSchema(Schema):
+    """A line names a library indicator (`indicator`, its code), whose name, kind, direction
+    and unit then come from the library; or it defines its own (自定义指标): name, direction
+    and target required (`letter_errors`)."""
+
+    indicator = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$")
+    )
+    name = fields.String(load_default="", validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="individual", validate=validate.OneOf(KINDS))
+    direction = fields.String(load_default=None, validate=validate.OneOf(DIRECTIONS))
+    target = _figure()
+    threshold = _figure()
     unit = fields.String(load_default="", validate=validate.Length(max=20))
     weight = fields.Decimal(
         required=True,

@@ -58,7 +58,7 @@ class LetterLine(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))  # common | individual | dynamic
     direction: Mapped[str] = mapped_column(String(8))  # higher | lower | target
-    target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    target: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # None: qualitative (BARS)
     threshold: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     unit: Mapped[str] = mapped_column(String(20), default="")
     weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))

@@ -12,10 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-LINE_FIELDS = ("name", "kind", "direction", "target", "unit", "weight")
+LINE_FIELDS = ("indicator", "name", "kind", "direction", "target", "threshold", "unit", "weight")
 _LINE_KEY = re.compile(r"^lines-(\d{1,6})-(" + "|".join(LINE_FIELDS) + r")$")
 # Left out when blank, so the schema reports "required" rather than "not a number".
-_OMIT_WHEN_BLANK = ("name", "direction", "target", "weight", "kind")
+_OMIT_WHEN_BLANK = ("indicator", "name", "direction", "target", "threshold", "weight", "kind")
 
 
 class LoginForm(FlaskForm):
@@ -38,7 +38,7 @@ def letter_payload(form: Mapping[str, str]) -> dict[str, Any]:
     lines = []
     for index in sorted(rows):
         row = rows[index]
-        if not any(row.get(field) for field in ("name", "target", "unit", "weight")):
+        if not any(row.get(field) for field in ("indicator", "name", "target", "unit", "weight")):
             continue
         lines.append({k: v for k, v in row.items() if not (k in _OMIT_WHEN_BLANK and v == "")})
     note = (form.get("note") or "").strip()

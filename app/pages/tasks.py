@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -17,32 +18,54 @@ from app.pages.display import plain_number
 from app.pages.forms import PAYLOADS, flatten_errors
 from app.pages.messages import localize_all
 from app.pages.views import actor, bp, task_for
-from app.services import instances, letters, permissions
+from app.services import instances, letters, library, permissions, plans
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.transactions import unit_of_work
 
 
+def _form_line(line: Any) -> dict[str, str]:
+    return {
+        k: plain_number(v) if isinstance(v, Decimal) or v is None else v for k, v in line.items()
+    }
+
+
 def _initial(form: Form, task: HumanTask) -> dict[str, Any]:
-    """Start a redraft from the latest revision; a first draft from one empty line."""
+    """Start a redraft from the latest revision; a first draft from the department's plan (the
+    centre's template), or from one empty line when it has none."""
     if form.key != "letter_draft":
         return {}
     letter = letters.current(task.instance_id)
     if letter is None:
-        return {"lines": [{"kind": "individual", "direction": "higher"}], "note": ""}
+        planned = plans.draft_lines(task.instance)
+        if planned is None:
+            return {"lines": [{"kind": "individual", "direction": "higher"}], "note": ""}
+        return {"lines": [_form_line(line) for line in planned], "note": ""}
     return {
         "lines": [
-            {
-                "name": line.name,
-                "kind": line.kind,
-                "direction": line.direction,
-                "target": plain_number(line.target),
-                "unit": line.unit,
-                "weight": plain_number(line.weight),
-            }
+            _form_line(
+                {
+                    "indicator": line.indicator_code or "",
+                    "name": line.name,
+                    "kind": line.kind,
+                    "direction": line.direction,
+                    "target": line.target,
+                    "threshold": line.threshold,
+                    "unit": line.unit,
+                    "weight": line.weight,
+                }
+            )
             for line in letter.lines
         ],
         "note": letter.note or "",
     }
+
+
+def _library(form: Form, task: HumanTask) -> list:
+    """The library indicators the letter editor offers: the year's, for this category."""
+    if form.key != "letter_draft":
+        return []
+    instance = task.instance
+    return library.listing(instance.campaign.year, category=instance.department.function_category)
 
 
 def _render_form(form: Form, task: HumanTask, values: dict, errors: dict, status: int = 200):
@@ -54,6 +77,7 @@ def _render_form(form: Form, task: HumanTask, values: dict, errors: dict, status
             values=values,
             errors=errors,
             letter=letters.current(task.instance_id),
+            library=_library(form, task),
             now=clock.now(),
         ),
         status,

@@ -25,9 +25,11 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from app.rules.indicators import (
+    Direction,
     FunctionCategory,
     IndicatorDefinition,
     Kind,
+    Method,
     Nature,
     Tag,
     validate_indicator,
@@ -183,3 +185,82 @@ def _tag_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Viola
 
 
 _TAG_LABELS = {Tag.ECONOMIC: "经济指标", Tag.SATISFACTION: "服务满意度指标"}
+
+
+# --- letters as a department submits them -----------------------------------------------------
+
+# Letter-level rules are reported on the indicator list as a whole, not on a line.
+_LETTER_LEVEL = ("common_share", "individual_share", "quantitative_share", "max_", "min_")
+# Where a definition problem of a self-defined (ad hoc) line belongs on the form.
+_ADHOC_FIELD = {
+    "target": "target",
+    "threshold": "threshold",
+    "direction": "direction",
+    "method": "direction",
+    "dimension": "kind",
+}
+
+
+def adhoc_definition(
+    index: int,
+    name: str,
+    kind: str,
+    direction: str,
+    target: Decimal | None,
+    threshold: Decimal | None,
+    unit: str = "",
+) -> IndicatorDefinition:
+    """A department's own quantitative line (自定义指标), not in the library. Its scoring method
+    follows from what it gives: on target needs a threshold (the zero point); higher or lower
+    is better interpolates linearly when it has a threshold, else scores the achievement
+    ratio. Common indicators (共性) have no ad-hoc form: they come from the library."""
+    direction_ = Direction(direction)
+    if direction_ is Direction.TARGET:
+        method = Method.ON_TARGET
+    elif threshold is not None:
+        method = Method.LINEAR
+    else:
+        method = Method.RATIO
+    return IndicatorDefinition(
+        code=f"adhoc-{index}",
+        name=name,
+        kind=Kind(kind),
+        nature=Nature.QUANTITATIVE,
+        method=method,
+        direction=direction_,
+        unit=unit,
+        target=target,
+        threshold=threshold,
+    )
+
+
+def adhoc_problems(index: int, ind: IndicatorDefinition) -> dict[str, list[str]]:
+    """Problems of an ad-hoc line, keyed by the form field they belong to."""
+    if ind.kind is Kind.COMMON:
+        return {f"lines.{index}.indicator": ["共性指标须从指标库中选择"]}
+    found: dict[str, list[str]] = {}
+    for problem in validate_indicator(ind):
+        field = _ADHOC_FIELD.get(problem.field, "name")
+        found.setdefault(f"lines.{index}.{field}", []).append(problem.message)
+    return found
+
+
+def violation_fields(
+    violations: Sequence[Violation], adhoc: frozenset[int] = frozenset()
+) -> dict[str, list[str]]:
+    """Violations keyed by form path: letter-level rules on `lines`, line rules on the line's
+    `indicator` field. The weight total and the definitions of ad-hoc lines are left out:
+    the form's own checks and `adhoc_problems` report those more precisely."""
+    found: dict[str, list[str]] = {}
+    for v in violations:
+        if v.code == "weight_total":
+            continue
+        if v.code == "indicator_invalid" and set(v.lines) <= adhoc:
+            continue
+        if v.code.startswith(_LETTER_LEVEL) or not v.lines:
+            found.setdefault("lines", []).append(v.message)
+            continue
+        for i in sorted(set(v.lines)):
+            field = "weight" if v.code == "weight_invalid" else "indicator"
+            found.setdefault(f"lines.{i}.{field}", []).append(v.message)
+    return found

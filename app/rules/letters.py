@@ -1,5 +1,7 @@
-"""Rules a responsibility letter must satisfy on submit (the full rule set grows with the
-indicator library). Pure: takes plain values, returns errors keyed by field path."""
+"""The field rules a responsibility letter's lines must satisfy, checked with the form before
+anything reaches the database. The indicator-system rules on the letter as a whole (shares,
+library lines, categories) are `app.rules.letter_policy`. Pure: takes plain values, returns
+errors keyed by field path."""
 
 from __future__ import annotations
 
@@ -24,12 +26,15 @@ def letter_errors(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     total = Decimal("0")
     names: set[str] = set()
     for i, line in enumerate(lines):
-        if line.get("target") is None:
-            errors.setdefault(f"lines.{i}.target", []).append("每项指标必须有目标值")
-        if line.get("direction") not in DIRECTIONS:
-            errors.setdefault(f"lines.{i}.direction", []).append("每项指标必须有方向")
         name = (line.get("name") or "").strip()
-        if name in names:
+        if not line.get("indicator"):  # a library line takes these from the library
+            if not name:
+                errors.setdefault(f"lines.{i}.name", []).append("每项指标必须有名称")
+            if line.get("target") is None:
+                errors.setdefault(f"lines.{i}.target", []).append("每项指标必须有目标值")
+            if line.get("direction") not in DIRECTIONS:
+                errors.setdefault(f"lines.{i}.direction", []).append("每项指标必须有方向")
+        if name and name in names:
             errors.setdefault(f"lines.{i}.name", []).append("指标名称重复")
         names.add(name)
         weight = line.get("weight")

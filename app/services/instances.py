@@ -158,7 +158,7 @@ def _project(instance, snap, completed_ids, actor, acted_task) -> None:
     db.session.flush()
 
 
-def _campaign(year: int) -> Campaign:
+def campaign_for(year: int) -> Campaign:
     campaign = db.session.scalars(select(Campaign).where(Campaign.year == year)).first()
     if campaign is None:
         campaign = Campaign(year=year, name=f"{year}年度绩效考核")
@@ -178,7 +178,7 @@ def start(
     definition = definitions.latest(process_key)
     if definition is None:
         raise NotFound(f"no definition for process {process_key!r}")
-    campaign = _campaign(year)
+    campaign = campaign_for(year)
     instance = ProcessInstance(
         definition=definition,
         process_key=process_key,

@@ -94,5 +94,20 @@
     if (event.target.classList.contains("weight")) updateSum();
   });
 
+  // A library indicator brings its name, kind, direction, unit and default target; those
+  // fields are then read-only (the server takes them from the library in any case).
+  var LINKED = ["name", "direction", "kind", "threshold", "unit"];
+  body.addEventListener("change", function (event) {
+    if (!event.target.classList.contains("indicator")) return;
+    var row = event.target.closest("tr");
+    var option = event.target.selectedOptions[0];
+    var linked = event.target.value !== "";
+    ["name", "kind", "direction", "target", "threshold", "unit"].forEach(function (field) {
+      var input = row.querySelector("[name$='-" + field + "']");
+      if (linked) input.value = option.dataset[field] || "";
+      if (LINKED.indexOf(field) >= 0 && input.tagName === "INPUT") input.readOnly = linked;
+    });
+  });
+
   updateSum();
 })();

@@ -83,6 +83,12 @@ def sign_out(page, base: str) -> None:
 
 
 def fill_line(page, index: int, line: dict, weight: str) -> None:
+    if line.get("indicator"):  # a library indicator fills the rest and makes it read-only
+        page.locator(f"#lines-{index}-indicator").select_option(line["indicator"])
+        assert page.locator(f"#lines-{index}-name").input_value() == line["name"]
+        assert page.locator(f"#lines-{index}-name").get_attribute("readonly") is not None
+        page.locator(f"#lines-{index}-weight").fill(weight)
+        return
     page.locator(f"#lines-{index}-name").fill(line["name"])
     page.locator(f"#lines-{index}-kind").select_option(line["kind"])
     page.locator(f"#lines-{index}-direction").select_option(line["direction"])

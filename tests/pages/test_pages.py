@@ -259,7 +259,7 @@ def test_wrong_weights_are_refused_beside_the_total_and_nothing_is_written(clien
         ("weight", "0", "权重须大于 0 且不超过 100"),
         ("weight", "120", "权重须大于 0 且不超过 100"),
         ("weight", "12.345", "权重最多两位小数"),
-        ("target", "", "此项必填"),
+        ("target", "", "每项指标必须有目标值"),
         ("target", "1e999", "数值超出允许范围"),
         ("direction", "sideways", "请选择一个有效选项"),
         ("name", "x" * 101, "长度超出限制"),
@@ -334,7 +334,7 @@ def test_correct_draft_goes_to_the_leaders_inbox(client, login_as):
     draft = ready_task("draft_letter")
     login_as("head_fin")
     response = submit_task(
-        client, draft.id, letter_form(with_weights("33.33", "33.33", "33.33", "0.01"))
+        client, draft.id, letter_form(with_weights("22.22", "11.11", "31.67", "35.00"))
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "已办理：" in client.get("/").get_data(True)
@@ -349,7 +349,7 @@ def test_correct_draft_goes_to_the_leaders_inbox(client, login_as):
     assert f'href="/tasks/{review.id}"' in body and "审核" in body
     page = client.get(f"/tasks/{review.id}").get_data(True)
     assert "预算执行进度" in page and 'class="num letter-total">100<' in page
-    assert [f"{line.weight:f}" for line in letter.lines] == ["33.33", "33.33", "33.33", "0.01"]
+    assert [f"{line.weight:f}" for line in letter.lines] == ["22.22", "11.11", "31.67", "35.00"]
 
 
 # --- review and sign -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from app.models import HumanTask, InstanceEvent, Notice, ResponsibilityLetter, R
 from app.services import instances, timers
 from app.services.errors import Conflict
 from app.services.transactions import unit_of_work
-from tests.conftest import VALID_LETTER, person, start_instance
+from tests.conftest import VALID_LETTER, person, start_instance, template_letter
 
 
 def _race(app, *workers):
@@ -96,7 +96,8 @@ def test_racing_sweeps_fire_each_boundary_timer_exactly_once(app, org, clock):
             )
         ).one()
         head = person(heads[instance.department.code])
-        unit_of_work(lambda t=task_id, h=head: instances.complete_task(t, h, VALID_LETTER))
+        letter = template_letter(instance.department.function_category)
+        unit_of_work(lambda t=task_id, h=head, d=letter: instances.complete_task(t, h, d))
 
     clock.advance(timedelta(days=5, minutes=1))
     results = _race(app, timers.sweep, timers.sweep, timers.sweep)

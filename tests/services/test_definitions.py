@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.engine import runner
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
-from app.services import definitions, instances
+from app.services import definitions, instances, library
 from app.services.errors import Invalid
 from app.services.transactions import unit_of_work
 from tests.conftest import VALID_LETTER, person
@@ -138,6 +138,7 @@ def test_an_instance_keeps_its_version_and_new_instances_use_the_latest(org):
     head = person("head_fin")
     old = _start(head.department_id, 2026)
     v2, _ = _upload("versioned_v2.bpmn")
+    unit_of_work(lambda: library.seed_year(2027))
     new = _start(head.department_id, 2027)
     assert (old.definition_id, new.definition_id) == (v1.id, v2.id)
 
