@@ -143,6 +143,9 @@ class ApiClient:
     def post(self, url, **kw):
         return self.client.post(url, headers=self.headers, **kw)
 
+    def put(self, url, **kw):
+        return self.client.put(url, headers=self.headers, **kw)
+
     def delete(self, url, **kw):
         return self.client.delete(url, headers=self.headers, **kw)
 

@@ -333,3 +333,193 @@ class SurveyLinkOutSchema(Schema):
     id = fields.Integer()
     url = fields.String()
     expires_at = fields.DateTime()
+
+
+# --- the indicator library, templates and department plans ------------------------------------
+
+YEAR = validate.Range(min=2000, max=2100)
+CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="1–40 letters, digits, '-' or '_'")
+KIND = validate.OneOf(["common", "individual", "dynamic"])
+
+
+def _figure(**kwargs) -> fields.Decimal:
+    """A finite decimal within ±10¹² (Numeric(18, 4) columns), as a string in responses."""
+    kwargs.setdefault("load_default", None)
+    kwargs.setdefault("allow_none", True)
+    return fields.Decimal(
+        as_string=True,
+        allow_nan=False,
+        validate=validate.Range(min=-(10**12), max=10**12),
+        **kwargs,
+    )
+
+
+def _ratio(**kwargs) -> fields.Decimal:
+    return fields.Decimal(
+        as_string=True, allow_nan=False, validate=validate.Range(min=0, max=2), **kwargs
+    )
+
+
+class BandSchema(Schema):
+    lower = _figure()
+    upper = _figure()
+    ratio = _ratio(required=True)
+
+
+class AnchorSchema(Schema):
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    ratio = _ratio(required=True)
+
+
+class IndicatorFieldsSchema(Schema):
+    """An indicator's definition; `app.rules.indicators.validate_indicator` checks the whole."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["common", "individual", "dynamic"])
+    )
+    dimension = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["integrity", "competence", "diligence", "achievement", "probity"]),
+    )
+    nature = fields.String(required=True, validate=validate.OneOf(["quantitative", "qualitative"]))
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(["linear", "on_target", "banded", "deduction", "bars", "ratio"]),
+    )
+    direction = fields.String(required=True, validate=validate.OneOf(["higher", "lower", "target"]))
+    unit = fields.String(load_default="", validate=validate.Length(max=20))
+    categories = fields.List(
+        fields.String(validate=validate.Length(min=1, max=32)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    tags = fields.List(
+        fields.String(validate=validate.OneOf(["economic", "satisfaction"])),
+        load_default=list,
+        validate=validate.Length(max=2),
+    )
+    target = _figure()
+    threshold = _figure()
+    cap = _figure()
+    tolerance = _figure()
+    per_unit = _figure()
+    floor = _figure()
+    bands = fields.List(
+        fields.Nested(BandSchema), load_default=list, validate=validate.Length(max=20)
+    )
+    anchors = fields.List(
+        fields.Nested(AnchorSchema), load_default=list, validate=validate.Length(max=5)
+    )
+    data_source = fields.String(load_default="", validate=validate.Length(max=200))
+    evidence = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class NewIndicatorSchema(IndicatorFieldsSchema):
+    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    code = fields.String(required=True, validate=CODE)
+
+
+class IndicatorSchema(IndicatorFieldsSchema):
+    id = fields.Integer()
+    year = fields.Integer()
+    code = fields.String()
+    retired = fields.Boolean()
+    updated_at = fields.DateTime()
+
+
+class IndicatorQuerySchema(Schema):
+    year = fields.Integer(required=True, validate=YEAR)
+    kind = fields.String(
+        load_default=None, validate=validate.OneOf(["common", "individual", "dynamic"])
+    )
+    category = fields.String(load_default=None, validate=validate.Length(max=32))
+    include_retired = fields.Boolean(load_default=False)
+
+
+class RollOverSchema(Schema):
+    to_year = fields.Integer(required=True, strict=True, validate=YEAR)
+    drop = fields.List(
+        fields.String(validate=CODE), load_default=list, validate=validate.Length(max=500)
+    )
+
+
+class RollOverResultSchema(Schema):
+    year = fields.Integer()
+    copied = fields.Integer()
+    dropped = fields.List(fields.String())
+
+
+class LibraryReviewSchema(Schema):
+    year = fields.Integer()
+    departments = fields.Integer(metadata={"description": "departments with a scored result"})
+    flagged = fields.List(fields.String(), metadata={"description": "met in full by all"})
+    kept = fields.List(fields.String())
+
+
+class PlanLineInSchema(Schema):
+    indicator = fields.String(required=True, validate=CODE)
+    weight = fields.Decimal(
+        required=True,
+        as_string=True,
+        allow_nan=False,
+        places=None,
+        validate=validate.Range(min=0, max=100, min_inclusive=False),
+    )
+    target = _figure()
+
+
+class PlanLinesSchema(Schema):
+    lines = fields.List(
+        fields.Nested(PlanLineInSchema), required=True, validate=validate.Length(min=1, max=60)
+    )
+
+
+class TemplateInSchema(PlanLinesSchema):
+    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    category = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class PlanLineOutSchema(Schema):
+    indicator = fields.Function(lambda line: line.indicator.code)
+    name = fields.Function(lambda line: line.indicator.name)
+    kind = fields.Function(lambda line: line.indicator.kind)
+    weight = fields.Decimal(as_string=True)
+    target = fields.Decimal(as_string=True, allow_none=True)
+
+
+class TemplateSchema(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+    category = fields.String()
+    name = fields.String()
+    updated_at = fields.DateTime()
+    lines = fields.List(fields.Nested(PlanLineOutSchema))
+
+
+class AssignSchema(Schema):
+    department_ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
+    overwrite = fields.Boolean(load_default=False)
+
+
+class AssignResultSchema(Schema):
+    assigned = fields.List(fields.Integer())
+    skipped = fields.List(fields.Integer(), metadata={"description": "adjusted by hand; kept"})
+
+
+class PlanSchema(Schema):
+    id = fields.Integer()
+    year = fields.Function(lambda plan: plan.campaign.year)
+    department_id = fields.Integer()
+    template_id = fields.Integer(allow_none=True)
+    adjusted = fields.Boolean()
+    updated_at = fields.DateTime()
+    lines = fields.List(fields.Nested(PlanLineOutSchema))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app import clock
 from app.extensions import db
 from app.models.org import Department, Person
+from app.models.process import Campaign
 from app.models.types import JSONType, UTCDateTime
 
 Number = Numeric(18, 4)
@@ -106,6 +107,7 @@ class DepartmentPlan(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
+    campaign: Mapped[Campaign] = relationship()
     department: Mapped[Department] = relationship()
     lines: Mapped[list[PlanLine]] = relationship(
         order_by="PlanLine.position", cascade="all, delete-orphan", lazy="selectin"

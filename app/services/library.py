@@ -263,7 +263,7 @@ def update(actor: Person, indicator_id: int, data: Mapping[str, Any]) -> Indicat
 
 
 def _jsonable(value: Any) -> Any:
-    return f"{value:f}" if isinstance(value, Decimal) else value
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else value
 
 
 def set_retired(actor: Person, indicator_id: int, retired: bool) -> Indicator:

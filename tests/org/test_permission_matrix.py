@@ -18,8 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ApiToken, ProcessDefinition, RoleAssignment
-from app.services import accounts, assignments
+from app.models import ApiToken, Indicator, IndicatorTemplate, ProcessDefinition, RoleAssignment
+from app.rules import templates as seed_templates
+from app.services import accounts, assignments, library, plans
 from app.services.transactions import unit_of_work
 from tests.conftest import VALID_LETTER, person
 from tests.org.conftest import DC_DC_SECRETS, PASSWORD, City, readable
@@ -102,6 +103,49 @@ def _token_of_admin(city: City) -> None:
 
 def _self_id(city: City, actor: str) -> int:
     return city.people["admin" if actor == "anonymous" else actor]
+
+
+def _fresh_indicator(city: City) -> None:
+    def make():
+        admin = person("admin")
+        data = library.columns_of(
+            library.to_definition(library.by_code(2026, ["DYN-AI"])["DYN-AI"])
+        )
+        return library.create(admin, 2026, "DYN-NEW", data)
+
+    unit_of_work(make)
+
+
+def _fresh_indicator_id() -> int:
+    return db.session.scalars(sa.select(Indicator.id).where(Indicator.code == "DYN-NEW")).one()
+
+
+def _indicator_id(code: str) -> int:
+    return db.session.scalars(
+        sa.select(Indicator.id).where(Indicator.year == 2026, Indicator.code == code)
+    ).one()
+
+
+def _template_id(category: str) -> int:
+    return db.session.scalars(
+        sa.select(IndicatorTemplate.id).where(
+            IndicatorTemplate.year == 2026, IndicatorTemplate.category == category
+        )
+    ).one()
+
+
+def _assign_plans(city: City) -> None:
+    admin = person("admin")
+    for code, category in (("CZ-YS", "finance"), ("DC-DC", "inspection")):
+        unit_of_work(
+            lambda c=code, k=category: plans.assign(admin, _template_id(k), [city.departments[c]])
+        )
+
+
+FINANCE_LINES = [
+    {"indicator": line.indicator.code, "weight": f"{line.weight:f}"}
+    for line in seed_templates.TEMPLATES["finance"].lines
+]
 
 
 V1 = "/api/v1"
@@ -334,6 +378,127 @@ CASES += [
         label="head_insp's",
     ),
     Case("GET", f"{V1}/units", everyone(200)),
+    Case("GET", f"{V1}/indicators", everyone(200), path=lambda c, a: f"{V1}/indicators?year=2026"),
+    Case(
+        "POST",
+        f"{V1}/indicators",
+        admin_only(201),
+        json=lambda c, a: dict(
+            library.columns_of(library.to_definition(library.by_code(2026, ["DYN-AI"])["DYN-AI"])),
+            year=2026,
+            code="DYN-X",
+            target="100",
+            cap="1",
+            tolerance="0",
+            floor="0",
+            threshold=None,
+            per_unit=None,
+        ),
+    ),
+    Case(
+        "GET",
+        f"{V1}/indicators/<int:indicator_id>",
+        everyone(200),
+        path=lambda c, a: f"{V1}/indicators/{_indicator_id('FIN-ERR')}",
+    ),
+    Case(
+        "PUT",
+        f"{V1}/indicators/<int:indicator_id>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/indicators/{_indicator_id('INS-LATE')}",
+        json=lambda c, a: {
+            "name": "督查件超期办理",
+            "kind": "individual",
+            "nature": "quantitative",
+            "method": "deduction",
+            "direction": "lower",
+            "target": "0",
+            "per_unit": "2",
+            "unit": "天",
+        },
+    ),
+    Case(
+        "POST",
+        f"{V1}/indicators/<int:indicator_id>/retire",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/indicators/{_fresh_indicator_id()}/retire",
+        setup=_fresh_indicator,
+    ),
+    Case(
+        "POST",
+        f"{V1}/indicators/<int:indicator_id>/restore",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/indicators/{_fresh_indicator_id()}/restore",
+        setup=_fresh_indicator,
+    ),
+    Case(
+        "GET",
+        f"{V1}/indicator-years/<int:year>/review",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/indicator-years/2026/review",
+    ),
+    Case(
+        "POST",
+        f"{V1}/indicator-years/<int:year>/roll-over",
+        admin_only(201),
+        path=lambda c, a: f"{V1}/indicator-years/2026/roll-over",
+        json=lambda c, a: {"to_year": 2027},
+    ),
+    Case("GET", f"{V1}/templates", everyone(200), path=lambda c, a: f"{V1}/templates?year=2026"),
+    Case(
+        "PUT",
+        f"{V1}/templates",
+        admin_only(200),
+        json=lambda c, a: {
+            "year": 2026,
+            "category": "finance",
+            "name": "财务部门",
+            "lines": FINANCE_LINES,
+        },
+    ),
+    Case(
+        "GET",
+        f"{V1}/templates/<int:template_id>",
+        everyone(200),
+        path=lambda c, a: f"{V1}/templates/{_template_id('finance')}",
+    ),
+    Case(
+        "POST",
+        f"{V1}/templates/<int:template_id>/assign",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/templates/{_template_id('finance')}/assign",
+        json=lambda c, a: {"department_ids": [c.departments["CZ-YS"]]},
+    ),
+    Case(
+        "GET",
+        f"{V1}/plans/<int:year>",
+        everyone(200),
+        path=lambda c, a: f"{V1}/plans/2026",
+        setup=_assign_plans,
+    ),
+    Case(
+        "GET",
+        f"{V1}/plans/<int:year>/<int:department_id>",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/plans/2026/{c.departments['CZ-YS']}",
+        setup=_assign_plans,
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/plans/<int:year>/<int:department_id>",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/plans/2026/{c.departments['DC-DC']}",
+        setup=_assign_plans,
+        label="DC-DC",
+    ),
+    Case(
+        "PUT",
+        f"{V1}/plans/<int:year>/<int:department_id>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/plans/2026/{c.departments['CZ-YS']}",
+        json=lambda c, a: {"lines": FINANCE_LINES},
+    ),
 ]
 
 
