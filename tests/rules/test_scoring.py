@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.rules.indicators import Band, Direction
+from app.rules.numbers import rounded
 from app.rules.scoring import (
     achievement_points,
     banded_points,
@@ -192,7 +193,7 @@ def test_score_always_within_zero_and_weight_times_cap(ind, a, weight, cap):
     if ind.method.value in ("linear", "ratio"):
         ind = replace(ind, cap=cap)
     points = score_line(ind, weight, a)
-    assert D(0) <= points <= (weight * ind.cap).quantize(D("0.01"))
+    assert D(0) <= points <= rounded(weight * ind.cap)  # the same rounding rule
 
 
 @given(ind=st.sampled_from(METHOD_SAMPLES), a=values, b=values, weight=weights)
