@@ -1,6 +1,6 @@
 """Server-rendered pages (Simplified Chinese by default, English through Flask-Babel)."""
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 
@@ -8,7 +8,15 @@ from app.extensions import login_manager
 
 
 def register(app: Flask) -> None:
-    from app.pages import auth, display, survey, tasks, views  # noqa: F401  (routes register on bp)
+    from app.pages import (  # noqa: F401  (routes register on bp)
+        account,
+        audit_trail,
+        auth,
+        display,
+        survey,
+        tasks,
+        views,
+    )
 
     login_manager.login_view = "pages.login"
     login_manager.login_message = _l("请先登录。")
@@ -17,5 +25,13 @@ def register(app: Flask) -> None:
     # Flask-Babel caches the locale on `g`, which lives as long as the app context; where one
     # app context serves several requests (tests, CLI), each request must choose again.
     app.before_request(refresh)
+    app.before_request(_forget_cached_session_state)
     app.register_blueprint(views.bp)
     app.register_blueprint(survey.bp)
+
+
+def _forget_cached_session_state() -> None:
+    """Flask-Login (the signed-in person) and Flask-WTF (the CSRF token) cache on `g` as well;
+    the same holds: each request reads its own session."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import ROLE_NAMES
+from app.services.permissions import is_centre_admin
 
 # China has one time zone and no daylight saving, so a fixed offset is exact.
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -46,15 +49,26 @@ EVENT_KINDS = {
     "retried": _l("重试"),
 }
 NOTICE_KINDS = {"overdue_reminder": _l("超期提醒")}
+TOKEN_SCOPE_NAMES = {"read": _l("只读"), "tasks": _l("办理任务"), "admin": _l("中心管理")}
 
 
-def local_time(value: datetime | None) -> str:
+def local_time(value: datetime | None, seconds: bool = False) -> str:
     """`2026-01-15 09:00` in Beijing time; the database keeps UTC."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def detail_text(detail: dict[str, Any] | None) -> str:
+    """An audit event's details as `key=value` pairs, Chinese left readable."""
+    if not detail:
+        return ""
+    return "; ".join(
+        f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in detail.items()
+    )
 
 
 def plain_number(value: Decimal | str | None) -> str:
@@ -77,8 +91,10 @@ def html_lang() -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["plain_number"] = plain_number
+    app.jinja_env.filters["detail_text"] = detail_text
     app.jinja_env.globals.update(
         html_lang=html_lang,
+        is_centre_admin=is_centre_admin,
         label=label,
         ROLES=ROLES,
         INSTANCE_STATUSES=INSTANCE_STATUSES,
@@ -88,4 +104,5 @@ def register_filters(app: Flask) -> None:
         DIRECTIONS=DIRECTIONS,
         EVENT_KINDS=EVENT_KINDS,
         NOTICE_KINDS=NOTICE_KINDS,
+        TOKEN_SCOPE_NAMES=TOKEN_SCOPE_NAMES,
     )

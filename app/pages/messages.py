@@ -1,5 +1,5 @@
-"""Field errors in the reader's language. The schemas speak Chinese (our own rules) or English
-(marshmallow's defaults); pages show every message through the catalog."""
+"""Field errors in the reader's language. The schemas and services speak Chinese (our own rules)
+or English (marshmallow's defaults); pages show every message through the catalog."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ _EXACT = {
     "指标名称重复": _l("指标名称重复"),
     "退回时必须填写意见": _l("退回时必须填写意见"),
     "必须确认签署": _l("必须确认签署"),
+    # the password rules (app/rules/passwords.py) and the password change
+    "当前密码不正确。": _l("当前密码不正确。"),
+    "密码至少8位。": _l("密码至少8位。"),
+    "密码最多128位。": _l("密码最多128位。"),
+    "密码须同时包含字母和数字。": _l("密码须同时包含字母和数字。"),
+    "密码过于常见。": _l("密码过于常见。"),
+    "密码不能包含用户名。": _l("密码不能包含用户名。"),
     # marshmallow defaults
     "Missing data for required field.": _l("此项必填"),
     "Not a valid number.": _l("请输入有效的数字"),

@@ -42,6 +42,7 @@ def search(
     *,
     action: str | None = None,
     actor_id: int | None = None,
+    actor_username: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     since: datetime | None = None,
@@ -58,6 +59,9 @@ def search(
         clauses.append(AuditEvent.action.startswith(action, autoescape=True))
     if actor_id is not None:
         clauses.append(AuditEvent.actor_id == actor_id)
+    if actor_username:
+        by_name = select(Person.id).where(Person.username == actor_username)
+        clauses.append(AuditEvent.actor_id.in_(by_name))
     if object_type:
         clauses.append(AuditEvent.object_type == object_type)
     if object_id:
