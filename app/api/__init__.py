@@ -11,9 +11,20 @@ from app.extensions import csrf
 
 
 def register(app: Flask, api: Api) -> None:
-    from app.api import audit, ballots, definitions, instances, library, org, tasks, tokens
+    from app.api import (
+        audit,
+        ballots,
+        campaigns,
+        definitions,
+        instances,
+        library,
+        org,
+        tasks,
+        tokens,
+    )
 
-    for module in (tokens, org, definitions, instances, tasks, ballots, audit, library):
+    modules = (tokens, org, definitions, instances, tasks, ballots, audit, library, campaigns)
+    for module in modules:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

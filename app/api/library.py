@@ -10,6 +10,7 @@ from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
 from app.api.schemas import (
     ID,
+    YEAR,
     AssignResultSchema,
     AssignSchema,
     IndicatorFieldsSchema,
@@ -30,7 +31,6 @@ from app.services.transactions import unit_of_work
 
 blp = Blueprint("api_library", __name__, url_prefix="", description="Indicator library and plans")
 ADMIN = [token_required(write_scope="admin")]
-YEAR = "int(min=2000, max=2100)"
 
 
 @blp.route("/indicators")

@@ -337,7 +337,7 @@ class SurveyLinkOutSchema(Schema):
 
 # --- the indicator library, templates and department plans ------------------------------------
 
-YEAR = validate.Range(min=2000, max=2100)
+YEAR_RANGE = validate.Range(min=2000, max=2100)
 CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="1–40 letters, digits, '-' or '_'")
 KIND = validate.OneOf(["common", "individual", "dynamic"])
 
@@ -419,7 +419,7 @@ class IndicatorFieldsSchema(Schema):
 
 
 class NewIndicatorSchema(IndicatorFieldsSchema):
-    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    year = fields.Integer(required=True, strict=True, validate=YEAR_RANGE)
     code = fields.String(required=True, validate=CODE)
 
 
@@ -432,7 +432,7 @@ class IndicatorSchema(IndicatorFieldsSchema):
 
 
 class IndicatorQuerySchema(Schema):
-    year = fields.Integer(required=True, validate=YEAR)
+    year = fields.Integer(required=True, validate=YEAR_RANGE)
     kind = fields.String(
         load_default=None, validate=validate.OneOf(["common", "individual", "dynamic"])
     )
@@ -441,7 +441,7 @@ class IndicatorQuerySchema(Schema):
 
 
 class RollOverSchema(Schema):
-    to_year = fields.Integer(required=True, strict=True, validate=YEAR)
+    to_year = fields.Integer(required=True, strict=True, validate=YEAR_RANGE)
     drop = fields.List(
         fields.String(validate=CODE), load_default=list, validate=validate.Length(max=500)
     )
@@ -479,7 +479,7 @@ class PlanLinesSchema(Schema):
 
 
 class TemplateInSchema(PlanLinesSchema):
-    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    year = fields.Integer(required=True, strict=True, validate=YEAR_RANGE)
     category = fields.String(required=True, validate=validate.Length(min=1, max=32))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
@@ -523,3 +523,89 @@ class PlanSchema(Schema):
     adjusted = fields.Boolean()
     updated_at = fields.DateTime()
     lines = fields.List(fields.Nested(PlanLineOutSchema))
+
+
+# -- campaigns: settings, results, calibration, outcomes -------------------------------------
+
+YEAR = "int(min=2000, max=2100)"  # a year in a route
+GRADES = ["excellent", "competent", "basically_competent", "incompetent"]
+
+
+class CampaignSettingsSchema(Schema):
+    """The settings document; every key is optional and a missing one takes its default (see
+    app.rules.campaign_settings for the keys, defaults and limits)."""
+
+    rater_weights = fields.Dict(keys=fields.String())
+    composition = fields.Dict(keys=fields.String())
+    ballots = fields.Dict(keys=fields.String())
+    quota = fields.Dict(keys=fields.String())
+    quarterly_rule = fields.Raw()
+    outcomes = fields.Dict(keys=fields.String())
+    grade_table = fields.Dict(keys=fields.String())
+    appeal = fields.Dict(keys=fields.String())
+
+
+class CampaignResultSchema(Schema):
+    department_id = fields.Integer()
+    department_code = fields.Function(lambda r: r.department.code)
+    department_name = fields.Function(lambda r: r.department.name)
+    indicator_score = fields.Decimal(as_string=True)
+    evaluation_score = fields.Decimal(as_string=True, allow_none=True)
+    deductions = fields.Decimal(as_string=True)
+    final_score = fields.Decimal(as_string=True)
+    band_grade = fields.String(metadata={"description": "from the grade table alone"})
+    grade = fields.String(metadata={"description": "after calibration and overrides"})
+    rank = fields.Integer(allow_none=True)
+    excellent_quarters = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class QuotaApprovalSchema(Schema):
+    share = fields.Decimal(required=True, metadata={"description": "percent, up to 25"})
+    approved_by = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CalibrateSchema(Schema):
+    approval = fields.Nested(QuotaApprovalSchema, load_default=None, allow_none=True)
+
+
+class CalibrationEntrySchema(Schema):
+    id = fields.Integer()
+    department_id = fields.Integer()
+    department_code = fields.Function(lambda e: e.department.code)
+    department_name = fields.Function(lambda e: e.department.name)
+    from_grade = fields.String()
+    to_grade = fields.String()
+    reason = fields.String()
+    automatic = fields.Boolean()
+    actor_id = fields.Integer(allow_none=True)
+    at = fields.DateTime()
+
+
+class CalibrationSummarySchema(Schema):
+    year = fields.Integer()
+    assessed = fields.Integer()
+    quota = fields.Integer()
+    share = fields.Decimal(as_string=True)
+    approval = fields.Dict(allow_none=True)
+    excellent = fields.Integer()
+    changes = fields.List(fields.Nested(CalibrationEntrySchema))
+
+
+class GradeOverrideSchema(Schema):
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class OutcomeSchema(Schema):
+    department_id = fields.Function(lambda o: o.department.id)
+    department_code = fields.Function(lambda o: o.department.code)
+    department_name = fields.Function(lambda o: o.department.name)
+    rank = fields.Integer(allow_none=True)
+    final_score = fields.Decimal(as_string=True)
+    grade = fields.Function(lambda o: o.outcome.grade.value)
+    bonus_coefficient = fields.Function(lambda o: str(o.outcome.bonus_coefficient))
+    reserve_pool = fields.Function(lambda o: o.outcome.reserve_pool)
+    improvement_plan = fields.Function(lambda o: list(o.outcome.improvement_plan))
+    head_deduction = fields.Function(lambda o: str(o.outcome.head_deduction))

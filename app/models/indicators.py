@@ -142,8 +142,8 @@ class DepartmentResult(db.Model):
     evaluation_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     deductions: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(0))
     final_score: Mapped[Decimal] = mapped_column(Numeric(8, 2))
-    band_grade: Mapped[str] = mapped_column(String(16))  # from the grade table alone
-    grade: Mapped[str] = mapped_column(String(16))  # after calibration
+    band_grade: Mapped[str] = mapped_column(String(32))  # from the grade table alone
+    grade: Mapped[str] = mapped_column(String(32))  # after calibration
     rank: Mapped[int | None]
     excellent_quarters: Mapped[int] = mapped_column(default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -160,8 +160,8 @@ class CalibrationEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    from_grade: Mapped[str] = mapped_column(String(16))
-    to_grade: Mapped[str] = mapped_column(String(16))
+    from_grade: Mapped[str] = mapped_column(String(32))
+    to_grade: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     automatic: Mapped[bool] = mapped_column(Boolean)  # the quota rule, not a person
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

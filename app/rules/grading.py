@@ -21,7 +21,7 @@ Decisions:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -192,8 +192,12 @@ def calibrate(
     candidates: Sequence[Candidate],
     config: CalibrationConfig | None = None,
     approval: QuotaApproval | None = None,
+    band_grades: Mapping[str, Grade] | None = None,
 ) -> CalibrationResult:
-    """Grades after the quarterly rule and the 优秀 quota, with a log entry for every change."""
+    """Grades after the quarterly rule and the 优秀 quota, with a log entry for every change.
+
+    `band_grades` are the grades the campaign's grade table gave each candidate (the table may
+    be an edited DMN decision, see app.services.grades); by default `config.bands` decide."""
     config = config or CalibrationConfig()
     problems = grade_band_problems(config.bands)
     if problems:
@@ -202,7 +206,10 @@ def calibrate(
     if len(set(codes)) != len(codes):
         raise ValueError("each department can be a candidate only once")
     quota = quota_count(len(candidates), config.quota, approval)
-    grades = {c.code: grade_for(c.score, config.bands) for c in candidates}
+    if band_grades is None:
+        grades = {c.code: grade_for(c.score, config.bands) for c in candidates}
+    else:
+        grades = {c.code: Grade(band_grades[c.code]) for c in candidates}
     log: list[CalibrationEntry] = []
     priority: set[str] = set()
     if config.quarterly_rule:

@@ -150,8 +150,15 @@ def _upload_dmn(filename: str, data: bytes, actor: Person | None) -> tuple[Proce
     key = decision.get("id") if decision is not None else Path(filename).stem
     name = (decision.get("name") if decision is not None else None) or key
     _check_lengths(key, name, filename)
+    source = _decode(filename, data)
+    from app.services import grades  # grades looks definitions up: imported here, no cycle
+
+    if key in grades.grade_decision_keys():
+        problems = grades.table_problems(source, filename)
+        if problems:
+            raise Invalid("the grade table has problems", problems=[p.as_dict() for p in problems])
     spec_hash = hashlib.sha256(data).hexdigest()
-    return _store("dmn", key, name, filename, _decode(filename, data), spec_hash, None, {}, actor)
+    return _store("dmn", key, name, filename, source, spec_hash, None, {}, actor)
 
 
 def load_directory(

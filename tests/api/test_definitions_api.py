@@ -9,6 +9,7 @@ from app.models import AuditEvent, ProcessDefinition
 from tests.api.helpers import MAX_BODY, count, error_of, multipart
 
 SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "bpmn" / "annual_cycle.bpmn"
+SHIPPED_DEFINITIONS = 2  # annual_cycle.bpmn and the grade table grade_bands.dmn
 
 
 def _upload(api, content: bytes, filename: str = "annual_cycle.bpmn"):
@@ -25,7 +26,8 @@ def test_list_and_read_the_shipped_definition(api_as):
     api = api_as("head_fin")  # reading is open to every signed-in person
     listed = api.get("/api/v1/definitions").get_json()
     assert [(d["process_key"], d["kind"], d["version"]) for d in listed] == [
-        ("annual_cycle", "bpmn", 1)
+        ("annual_cycle", "bpmn", 1),
+        ("grade_bands", "dmn", 1),
     ]
     assert set(listed[0]) == {
         "id",
@@ -56,7 +58,7 @@ def test_changed_file_is_a_new_version_and_the_same_file_again_is_unchanged(api_
     again = _upload(api, changed)
     assert again.status_code == 200
     assert again.get_json() == created.get_json()
-    assert count(ProcessDefinition) == 2
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS + 1
     assert count(AuditEvent, AuditEvent.action == "definition.upload") == audited + 1
 
     # a file is compared with the latest version: going back to version 1's content is version 3
@@ -78,7 +80,7 @@ def test_invalid_diagram_is_422_with_every_problem_located_and_nothing_written(a
         ("unknown_form", "sign_department"),
     ]
     assert all(isinstance(p["line"], int) and p["line"] > 1 for p in error["problems"])
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
     assert count(AuditEvent, AuditEvent.action == "definition.upload") == audited
 
 
@@ -97,14 +99,14 @@ def test_over_long_process_id_or_name_is_a_problem_not_a_500(api_as, old, new):
     content = SHIPPED.read_bytes().replace(old, new, 1)
     error = error_of(_upload(api_as("admin"), content), 422, "validation_failed")
     assert [p["code"] for p in error["problems"]] == ["too_long"]
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
 
 
 @pytest.mark.parametrize("username", ["head_fin", "leader_li", "staff_fin"])
 def test_only_centre_admins_upload(api_as, username):
     response = _upload(api_as(username), _renamed(SHIPPED.read_bytes()))
     error_of(response, 403, "forbidden")
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
 
 
 @pytest.mark.parametrize(
@@ -126,7 +128,7 @@ def test_only_centre_admins_upload(api_as, username):
 def test_unusable_files_are_422_with_a_problem(api_as, content, filename, problem):
     error = error_of(_upload(api_as("admin"), content, filename), 422, "validation_failed")
     assert [p["code"] for p in error["problems"]] == [problem]
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
 
 
 @pytest.mark.parametrize(
@@ -137,7 +139,7 @@ def test_wrong_file_type_is_422_on_the_file_field(api_as, filename):
         _upload(api_as("admin"), SHIPPED.read_bytes(), filename), 422, "validation_failed"
     )
     assert list(error["fields"]) == ["file"]
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
 
 
 @pytest.mark.parametrize(
@@ -160,7 +162,7 @@ def test_missing_file_field_is_422(api_as, kwargs):
 def test_file_over_the_size_limit_is_413(api_as):
     huge = b"<x>" + b"a" * MAX_BODY + b"</x>"
     error_of(_upload(api_as("admin"), huge), 413, "request_entity_too_large")
-    assert count(ProcessDefinition) == 1
+    assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
 
 
 def test_unknown_definition_and_its_source_are_404(api_as):

@@ -502,6 +502,77 @@ CASES += [
 ]
 
 
+def _results_2026(city: City) -> None:
+    from app.services import results
+
+    for code, score in (("CZ-YS", "92"), ("DC-DC", "85")):
+        unit_of_work(
+            lambda c=code, s=score: results.record_result(
+                person("admin"), 2026, city.departments[c], s
+            )
+        )
+
+
+def _calibrated_2026(city: City) -> None:
+    from app.services import results
+
+    _results_2026(city)
+    unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+
+
+CAMPAIGN = f"{V1}/campaigns/<int:year>"
+
+
+def _in_2026(rest: str) -> Callable[[City, str], str]:
+    return lambda c, a: f"{V1}/campaigns/2026/{rest}"
+
+
+CASES += [
+    Case("GET", f"{CAMPAIGN}/settings", admin_only(200), path=_in_2026("settings")),
+    Case(
+        "PUT",
+        f"{CAMPAIGN}/settings",
+        admin_only(200),
+        path=_in_2026("settings"),
+        json=lambda c, a: {"quarterly_rule": False},
+    ),
+    Case(
+        "GET", f"{CAMPAIGN}/results", everyone(200), path=_in_2026("results"), setup=_results_2026
+    ),
+    Case(
+        "POST",
+        f"{CAMPAIGN}/calibrate",
+        admin_only(200),
+        path=_in_2026("calibrate"),
+        json=lambda c, a: {},
+        setup=_results_2026,
+    ),
+    Case(
+        "POST",
+        f"{CAMPAIGN}/results/<int:department_id>/grade",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/campaigns/2026/results/{c.departments['DC-DC']}/grade",
+        json=lambda c, a: {"grade": "basically_competent", "reason": "核查"},
+        setup=_calibrated_2026,
+        label="DC-DC",
+    ),
+    Case(
+        "GET",
+        f"{CAMPAIGN}/calibration-log",
+        admin_only(200),
+        path=_in_2026("calibration-log"),
+        setup=_calibrated_2026,
+    ),
+    Case(
+        "GET",
+        f"{CAMPAIGN}/outcomes",
+        admin_only(200),
+        path=_in_2026("outcomes"),
+        setup=_calibrated_2026,
+    ),
+]
+
+
 def test_matrix_covers_every_api_endpoint(app):
     api_rules = {
         (method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule))

@@ -170,3 +170,14 @@ def test_quota_never_exceeded_every_change_logged_and_order_independent(
     shuffled = list(candidates)
     seed.shuffle(shuffled)
     assert calibrate(shuffled, config).grades == result.grades
+
+
+def test_band_grades_from_an_edited_grade_table_replace_the_default_bands():
+    candidates = [Candidate("a", D(91)), Candidate("b", D(95)), Candidate("c", D(80))]
+    one_place = CalibrationConfig(quota=QuotaRule(rounding=QuotaRounding.CEILING))
+    # A table with 优秀 from 92: "a" is only 称职 there, so nobody is over the quota.
+    edited = calibrate(candidates, one_place, band_grades={"a": C, "b": E, "c": C})
+    assert edited.grades == {"a": C, "b": E, "c": C} and edited.log == ()
+    default = calibrate(candidates, one_place)
+    assert default.grades == edited.grades
+    assert [(x.code, x.from_grade, x.to_grade) for x in default.log] == [("a", E, C)]

@@ -1,0 +1,123 @@
+"""Campaigns (考核活动) by year and their settings document.
+
+The document's keys, defaults and limits are described in `app.rules.campaign_settings`; a
+campaign that was never configured runs on those defaults. Writing stores the normalised
+document (every key present), so the defaults a campaign ran on are kept with it even if a
+later release changes them. Changing settings does not recompute results already recorded;
+re-record them (and calibrate again) when the composition or the grade table changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Campaign, Person
+from app.rules.campaign_settings import CampaignSettings, SettingsInvalid, parse, with_approval
+from app.services import audit, permissions
+from app.services.errors import Forbidden, Invalid, NotFound
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def find(year: int) -> Campaign | None:
+    return db.session.scalars(select(Campaign).where(Campaign.year == year)).first()
+
+
+def get(year: int) -> Campaign:
+    campaign = find(year)
+    if campaign is None:
+        raise NotFound(f"no campaign for {year}")
+    return campaign
+
+
+def get_or_create(year: int) -> Campaign:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise NotFound(f"no campaign for {year}")
+    campaign = find(year)
+    if campaign is None:
+        campaign = Campaign(year=year, name=f"{year}年度绩效考核", settings={})
+        db.session.add(campaign)
+        db.session.flush()
+    return campaign
+
+
+def settings_of(campaign: Campaign | None) -> CampaignSettings:
+    """The campaign's parsed settings (the defaults when it has none, or no campaign yet)."""
+    return parse(campaign.settings if campaign is not None else {})
+
+
+def _require_admin(actor: Person) -> None:
+    if not permissions.is_centre_admin(actor):
+        raise Forbidden("only the performance-management centre manages campaign settings")
+
+
+def read_settings(actor: Person, year: int) -> dict[str, Any]:
+    """The effective settings document of a year (the defaults before it is configured)."""
+    _require_admin(actor)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise NotFound(f"no campaign for {year}")
+    return dict(settings_of(find(year)).document)
+
+
+def validate(document: Any) -> CampaignSettings:
+    """Parse and check a document, including that its grade table is loaded and usable;
+    `Invalid` with every field error otherwise."""
+    from app.services import grades  # grades reads settings: imported here to avoid a cycle
+
+    try:
+        settings = parse(document)
+    except SettingsInvalid as exc:
+        raise Invalid("the campaign settings are invalid", fields=exc.fields) from exc
+    problems = grades.decision_problems(settings.grade_decision, settings.grade_decision_version)
+    if problems:
+        raise Invalid("the campaign settings are invalid", fields=problems)
+    return settings
+
+
+def update_settings(actor: Person, year: int, document: Any) -> dict[str, Any]:
+    """Replace a year's settings (missing keys take the defaults); creates the campaign if
+    it does not exist yet. Nothing is written when anything is invalid."""
+    _require_admin(actor)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise NotFound(f"no campaign for {year}")
+    settings = validate(document)
+    campaign = find(year)
+    before = dict(settings_of(campaign).document) if campaign is not None else None
+    campaign = campaign or get_or_create(year)
+    after = dict(settings.document)
+    campaign.settings = after
+    db.session.flush()
+    audit.record(
+        "campaign.settings", actor, "campaign", campaign.id, year=year, before=before, after=after
+    )
+    return after
+
+
+def record_quota_approval(
+    actor: Person, campaign: Campaign, approval: dict[str, Any]
+) -> CampaignSettings:
+    """Store a quota approval in the campaign's settings (validated like any settings write)."""
+    current = settings_of(campaign).document
+    try:
+        settings = parse(with_approval(current, approval))
+    except SettingsInvalid as exc:
+        fields = {
+            key.replace("quota.approval.", "approval."): messages
+            for key, messages in exc.fields.items()
+        }
+        raise Invalid("the quota approval is invalid", fields=fields) from exc
+    campaign.settings = dict(settings.document)
+    db.session.flush()
+    audit.record(
+        "campaign.quota_approval",
+        actor,
+        "campaign",
+        campaign.id,
+        year=campaign.year,
+        before=current["quota"]["approval"],
+        after=settings.document["quota"]["approval"],
+    )
+    return settings

@@ -1,0 +1,377 @@
+"""Department results of a campaign, calibration (校准) with its log, and outcomes (结果应用).
+
+- Recording a result computes the final score with the campaign's composition
+  (`app.rules.aggregation.final_score`) and its band grade with the campaign's grade table
+  (`app.services.grades`). The grade starts as the band grade and the rank is cleared: a
+  campaign whose results changed must be calibrated again before its outcomes are drawn.
+- Calibration runs `app.rules.grading.calibrate` over every result of the campaign with its
+  quota and quarterly rule, starting from the band grades. It rewrites every grade and rank;
+  each department whose stored grade changes gets one log entry (automatic) giving the rule's
+  reason. A manual override made before is therefore undone by calibrating again, and that
+  reversal is logged too. A share above the default (20 %) needs an approval (who approved
+  it and why, up to 25 %), which is recorded in the campaign settings and the audit trail.
+- An override is a person's decision with a required reason; it is refused when it would
+  give more 优秀 than the quota allows.
+- Outcomes use the calibrated grades and, for the reserve cadre pool, the grades of earlier
+  campaigns' results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import CalibrationEntry, Campaign, Department, DepartmentResult, Person
+from app.rules import grading
+from app.rules import outcomes as outcome_rules
+from app.rules.aggregation import final_score
+from app.rules.grading import Candidate, Grade
+from app.services import audit, campaigns, grades, permissions
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+SCORE_MAX = Decimal(100)
+REASON_MAX = 500
+DETAIL_MAX_BYTES = 20_000
+RESTORED = "重新校准：恢复为等次表结果"
+
+
+def _require_admin(actor: Person, what: str) -> None:
+    if not permissions.is_centre_admin(actor):
+        raise Forbidden(f"only the performance-management centre {what}")
+
+
+def _score(value: Any, field: str, errors: dict[str, list[str]], nullable: bool = False):
+    if value is None and nullable:
+        return None
+    number = None
+    if isinstance(value, int | str | Decimal) and not isinstance(value, bool):
+        text = str(value).strip()
+        if len(text) <= 20:
+            try:
+                number = Decimal(text)
+            except ArithmeticError:
+                number = None
+    if number is None or not number.is_finite() or not 0 <= number <= SCORE_MAX:
+        errors.setdefault(field, []).append("须为0至100之间的数字。")
+        return None
+    if number != number.quantize(Decimal("0.01")):
+        errors.setdefault(field, []).append("最多两位小数。")
+        return None
+    return number + 0
+
+
+def _department(department_id: Any) -> Department:
+    department = (
+        db.session.get(Department, department_id) if isinstance(department_id, int) else None
+    )
+    if department is None:
+        raise NotFound(f"department {department_id} not found")
+    return department
+
+
+def _results(campaign: Campaign) -> list[DepartmentResult]:
+    return list(
+        db.session.scalars(
+            select(DepartmentResult).where(DepartmentResult.campaign_id == campaign.id)
+        )
+    )
+
+
+def _candidate(result: DepartmentResult) -> Candidate:
+    # Only how many quarters were 优秀 matters to the rule; the others are shown as 称职.
+    quarters = (Grade.EXCELLENT,) * result.excellent_quarters
+    quarters += (Grade.COMPETENT,) * (4 - result.excellent_quarters)
+    return Candidate(
+        code=result.department.code,
+        score=result.final_score,
+        indicator_score=result.indicator_score,
+        deductions=result.deductions,
+        quarterly=quarters,
+    )
+
+
+def record_result(
+    actor: Person,
+    year: int,
+    department_id: int,
+    indicator_score: Any,
+    evaluation_score: Any = None,
+    deductions: Any = 0,
+    excellent_quarters: Any = 0,
+    detail: Mapping[str, Any] | None = None,
+) -> DepartmentResult:
+    """Store (or replace) a department's scored result; its grade is the band grade until the
+    campaign is calibrated."""
+    _require_admin(actor, "records results")
+    errors: dict[str, list[str]] = {}
+    indicator = _score(indicator_score, "indicator_score", errors)
+    evaluation = _score(evaluation_score, "evaluation_score", errors, nullable=True)
+    deducted = _score(deductions, "deductions", errors)
+    if (
+        not isinstance(excellent_quarters, int)
+        or isinstance(excellent_quarters, bool)
+        or not 0 <= excellent_quarters <= 4
+    ):
+        errors["excellent_quarters"] = ["须为0至4之间的整数。"]
+    detail = dict(detail or {})
+    try:
+        too_big = len(json.dumps(detail, ensure_ascii=False)) > DETAIL_MAX_BYTES
+    except (TypeError, ValueError):
+        errors["detail"] = ["须为 JSON 对象。"]
+    else:
+        if too_big:
+            errors["detail"] = [f"不超过{DETAIL_MAX_BYTES}个字符。"]
+    if errors:
+        raise Invalid("the result is invalid", fields=errors)
+    campaign = campaigns.get(year)
+    department = _department(department_id)
+    settings = campaigns.settings_of(campaign)
+    score = final_score(indicator, evaluation, deducted, settings.composition)
+    band, table = grades.band(score, campaign)
+    result = db.session.scalars(
+        select(DepartmentResult).where(
+            DepartmentResult.campaign_id == campaign.id,
+            DepartmentResult.department_id == department.id,
+        )
+    ).first()
+    if result is None:
+        result = DepartmentResult(campaign_id=campaign.id, department_id=department.id)
+        db.session.add(result)
+    detail["grade_table"] = {"decision": table.process_key, "version": table.version}
+    detail["composition"] = settings.document["composition"]
+    result.indicator_score = indicator
+    result.evaluation_score = evaluation
+    result.deductions = deducted
+    result.final_score = score
+    result.band_grade = band.value
+    result.grade = band.value
+    result.rank = None
+    result.excellent_quarters = excellent_quarters
+    result.detail = detail
+    result.updated_at = clock.now()
+    db.session.flush()
+    audit.record(
+        "result.record",
+        actor,
+        "department",
+        department.id,
+        year=year,
+        final_score=str(score),
+        band_grade=band.value,
+    )
+    return result
+
+
+def results(actor: Person, year: int) -> list[DepartmentResult]:
+    """The campaign's results, best ranked first: all for the centre, otherwise only the
+    departments the person may see."""
+    campaign = campaigns.get(year)
+    query = (
+        select(DepartmentResult)
+        .join(Department, Department.id == DepartmentResult.department_id)
+        .where(DepartmentResult.campaign_id == campaign.id)
+        .order_by(
+            DepartmentResult.rank.is_(None),
+            DepartmentResult.rank,
+            DepartmentResult.final_score.desc(),
+            Department.code,
+        )
+    )
+    if not permissions.is_centre_admin(actor):
+        query = query.where(
+            DepartmentResult.department_id.in_(permissions.visible_departments(actor))
+        )
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CalibrationSummary:
+    year: int
+    assessed: int
+    quota: int
+    share: Decimal
+    approval: dict[str, Any] | None
+    excellent: int
+    changes: list[CalibrationEntry]
+
+
+def calibrate(
+    actor: Person, year: int, approval: Mapping[str, Any] | None = None
+) -> CalibrationSummary:
+    """Apply the quarterly rule and the 优秀 quota to every result of the campaign."""
+    _require_admin(actor, "calibrates results")
+    campaign = campaigns.get(year)
+    settings = (
+        campaigns.record_quota_approval(actor, campaign, dict(approval))
+        if approval is not None
+        else campaigns.settings_of(campaign)
+    )
+    rows = _results(campaign)
+    if not rows:
+        raise Conflict(f"no results are recorded for {year}")
+    by_code = {row.department.code: row for row in rows}
+    outcome = grading.calibrate(
+        [_candidate(row) for row in rows],
+        settings.calibration_config(),
+        settings.quota_approval,
+        band_grades={code: Grade(row.band_grade) for code, row in by_code.items()},
+    )
+    reasons: dict[str, list[str]] = {}
+    for entry in outcome.log:
+        reasons.setdefault(entry.code, []).append(entry.reason)
+    changes = []
+    for rank, code in enumerate(outcome.order, start=1):
+        row = by_code[code]
+        new = outcome.grades[code].value
+        if row.grade != new:
+            entry = CalibrationEntry(
+                campaign_id=campaign.id,
+                department_id=row.department_id,
+                from_grade=row.grade,
+                to_grade=new,
+                reason="；".join(reasons.get(code, [RESTORED])),
+                automatic=True,
+                actor_id=actor.id,
+            )
+            db.session.add(entry)
+            changes.append(entry)
+            row.grade = new
+        row.rank = rank
+    db.session.flush()
+    excellent = sum(1 for g in outcome.grades.values() if g is Grade.EXCELLENT)
+    approval_doc = settings.document["quota"]["approval"]
+    audit.record(
+        "campaign.calibrate",
+        actor,
+        "campaign",
+        campaign.id,
+        year=year,
+        assessed=len(rows),
+        quota=outcome.quota,
+        approval=approval_doc,
+        changes=len(changes),
+    )
+    share = settings.quota_approval.share if settings.quota_approval else settings.quota.share
+    return CalibrationSummary(
+        year, len(rows), outcome.quota, share, approval_doc, excellent, changes
+    )
+
+
+def override(
+    actor: Person, year: int, department_id: int, grade: Any, reason: Any
+) -> DepartmentResult:
+    """A person's change of one department's grade, with its reason, within the quota."""
+    _require_admin(actor, "changes grades")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(grade, str) or grade not in {g.value for g in Grade}:
+        errors["grade"] = ["须为 excellent、competent、basically_competent 或 incompetent。"]
+    if not isinstance(reason, str) or not reason.strip():
+        errors["reason"] = ["必填。"]
+    elif len(reason.strip()) > REASON_MAX:
+        errors["reason"] = [f"不超过{REASON_MAX}个字符。"]
+    if errors:
+        raise Invalid("the grade change is invalid", fields=errors)
+    campaign = campaigns.get(year)
+    department = _department(department_id)
+    rows = _results(campaign)
+    row = next((r for r in rows if r.department_id == department.id), None)
+    if row is None:
+        raise NotFound(f"no result of department {department_id} for {year}")
+    if row.grade == grade:
+        raise Conflict(f"the department already has the grade {grade}")
+    settings = campaigns.settings_of(campaign)
+    quota = grading.quota_count(len(rows), settings.quota, settings.quota_approval)
+    excellent = sum(1 for r in rows if r.grade == Grade.EXCELLENT and r is not row)
+    if grade == Grade.EXCELLENT and excellent + 1 > quota:
+        raise Conflict(
+            f"the 优秀 quota of {quota} is already used", quota=quota, excellent=excellent
+        )
+    db.session.add(
+        CalibrationEntry(
+            campaign_id=campaign.id,
+            department_id=department.id,
+            from_grade=row.grade,
+            to_grade=grade,
+            reason=reason.strip(),
+            automatic=False,
+            actor_id=actor.id,
+        )
+    )
+    audit.record(
+        "result.override",
+        actor,
+        "department",
+        department.id,
+        year=year,
+        before=row.grade,
+        after=grade,
+        reason=reason.strip(),
+    )
+    row.grade = grade
+    row.updated_at = clock.now()
+    db.session.flush()
+    return row
+
+
+def calibration_log(actor: Person, year: int) -> list[CalibrationEntry]:
+    _require_admin(actor, "reads the calibration log")
+    campaign = campaigns.get(year)
+    return list(
+        db.session.scalars(
+            select(CalibrationEntry)
+            .where(CalibrationEntry.campaign_id == campaign.id)
+            .order_by(CalibrationEntry.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DepartmentOutcome:
+    department: Department
+    rank: int | None
+    final_score: Decimal
+    outcome: outcome_rules.Outcome
+
+
+def outcomes(actor: Person, year: int) -> list[DepartmentOutcome]:
+    """Bonus coefficient, reserve pool, improvement plan and head deduction per department,
+    in ranking order. Needs a calibrated campaign."""
+    _require_admin(actor, "reads outcomes")
+    campaign = campaigns.get(year)
+    rows = _results(campaign)
+    if not rows:
+        raise Conflict(f"no results are recorded for {year}")
+    if any(row.rank is None for row in rows):
+        raise Conflict(f"the results of {year} changed since calibration: calibrate first")
+    history: dict[str, dict[int, Grade]] = {}
+    earlier = db.session.execute(
+        select(Campaign.year, Department.code, DepartmentResult.grade)
+        .select_from(DepartmentResult)
+        .join(Campaign, Campaign.id == DepartmentResult.campaign_id)
+        .join(Department, Department.id == DepartmentResult.department_id)
+        .where(Campaign.year < year)
+    )
+    for past_year, code, grade in earlier:
+        history.setdefault(code, {})[past_year] = Grade(grade)
+    by_code = {row.department.code: row for row in rows}
+    policy = campaigns.settings_of(campaign).outcomes
+    found = outcome_rules.outcomes(
+        [_candidate(row) for row in rows],
+        {code: Grade(row.grade) for code, row in by_code.items()},
+        history,
+        year,
+        policy,
+    )
+    return [
+        DepartmentOutcome(
+            by_code[o.code].department, by_code[o.code].rank, by_code[o.code].final_score, o
+        )
+        for o in found
+    ]

@@ -1,0 +1,335 @@
+"""Results, calibration with its log, manual overrides and outcomes, through the services."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models import AuditEvent, CalibrationEntry, Campaign, Department, DepartmentResult
+from app.rules.grading import QuotaRule, quota_count
+from app.services import campaigns, results
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.transactions import unit_of_work
+from tests.conftest import person
+
+# Final scores (indicator score only, no evaluation): four at 优秀 level among eleven.
+SCORES = {
+    "XF-JD": "95", "DC-DC": "93", "CZ-YS": "92", "RS-RS": "91", "CZ-KJ": "88", "CZ-GK": "85",
+    "RS-JY": "80", "JG-ZH": "75", "DC-DB": "72", "JG-HQ": "65", "XF-BX": "55",
+}  # fmt: skip
+
+
+def dept(code: str) -> int:
+    return db.session.scalars(select(Department.id).where(Department.code == code)).one()
+
+
+def record(code: str, indicator, year: int = 2026, **kw) -> DepartmentResult:
+    return unit_of_work(
+        lambda: results.record_result(person("admin"), year, dept(code), indicator, **kw)
+    )
+
+
+def grades_by_code(year: int = 2026) -> dict[str, str]:
+    db.session.expire_all()
+    return {r.department.code: r.grade for r in results.results(person("admin"), year)}
+
+
+def state() -> tuple[int, int, int, list]:
+    db.session.expire_all()
+    n = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    settings_rows = [c.settings for c in db.session.scalars(select(Campaign).order_by(Campaign.id))]
+    rows = [
+        (r.department_id, r.final_score, r.grade, r.rank)
+        for r in db.session.scalars(select(DepartmentResult).order_by(DepartmentResult.id))
+    ]
+    return n(AuditEvent), n(CalibrationEntry), len(rows), [settings_rows, rows]
+
+
+@pytest.fixture
+def campaign(org):
+    return unit_of_work(lambda: campaigns.get_or_create(2026))
+
+
+@pytest.fixture
+def eleven(campaign):
+    for code, score in SCORES.items():
+        record(code, score)
+    return campaign
+
+
+def set_settings(year: int, document: dict) -> None:
+    unit_of_work(lambda: campaigns.update_settings(person("admin"), year, document))
+
+
+def test_recording_composes_the_final_score_and_takes_the_band_grade(campaign):
+    result = record("CZ-YS", "90", evaluation_score="80", deductions="1")
+    assert result.final_score == D("86.00")  # 90 x 70 % + 80 x 30 % − 1
+    assert (result.band_grade, result.grade, result.rank) == ("competent", "competent", None)
+    assert result.detail["grade_table"] == {"decision": "grade_bands", "version": 1}
+    assert result.detail["composition"] == {"indicators": "70", "evaluation": "30"}
+    alone = record("DC-DC", "92", detail={"note": "评价票不足"})
+    assert (alone.final_score, alone.grade) == (D("92.00"), "excellent")
+    assert alone.detail["note"] == "评价票不足"
+    set_settings(2026, {"composition": {"indicators": 50, "evaluation": 50}})
+    again = record("CZ-YS", "90", evaluation_score="80", deductions="1")
+    assert again.id == result.id and again.final_score == D("84.00")
+    assert db.session.scalar(select(func.count()).select_from(DepartmentResult)) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"indicator_score": "abc"}, "indicator_score"),
+        ({"indicator_score": "100.01"}, "indicator_score"),
+        ({"indicator_score": -1}, "indicator_score"),
+        ({"indicator_score": "1e999999"}, "indicator_score"),
+        ({"indicator_score": 90.5}, "indicator_score"),
+        ({"indicator_score": None}, "indicator_score"),
+        ({"evaluation_score": True}, "evaluation_score"),
+        ({"deductions": "0.001"}, "deductions"),
+        ({"excellent_quarters": 5}, "excellent_quarters"),
+        ({"excellent_quarters": "4"}, "excellent_quarters"),
+        ({"detail": {"x": {1, 2}}}, "detail"),
+        ({"detail": {"x": "长" * 30_000}}, "detail"),
+    ],
+)
+def test_a_bad_result_writes_nothing(campaign, kwargs, field):
+    before = state()
+    args = {"indicator_score": "90", **kwargs}
+    with pytest.raises(Invalid) as caught:
+        unit_of_work(lambda: results.record_result(person("admin"), 2026, dept("CZ-YS"), **args))
+    assert field in caught.value.extra["fields"]
+    assert state() == before
+
+
+def test_unknown_year_department_and_non_admins_are_refused(campaign):
+    before = state()
+    with pytest.raises(NotFound):
+        unit_of_work(lambda: results.record_result(person("admin"), 2031, dept("CZ-YS"), "90"))
+    with pytest.raises(NotFound):
+        unit_of_work(lambda: results.record_result(person("admin"), 2026, 99_999, "90"))
+    with pytest.raises(Forbidden):
+        unit_of_work(lambda: results.record_result(person("head_fin"), 2026, dept("CZ-YS"), "90"))
+    assert state() == before
+
+
+def test_calibration_applies_the_quota_ranks_everyone_and_logs_each_change(eleven):
+    summary = unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    assert (summary.assessed, summary.quota, summary.excellent, summary.share) == (11, 2, 2, 20)
+    assert [(c.department.code, c.from_grade, c.to_grade) for c in summary.changes] == [
+        ("CZ-YS", "excellent", "competent"),
+        ("RS-RS", "excellent", "competent"),
+    ]
+    assert summary.changes[0].reason == "超出优秀名额（名额 2 个，排名第 3）"
+    assert all(c.automatic and c.actor_id == person("admin").id for c in summary.changes)
+    listed = results.results(person("admin"), 2026)
+    assert [r.department.code for r in listed] == list(SCORES)
+    assert [r.rank for r in listed] == list(range(1, 12))
+    assert grades_by_code()["CZ-YS"] == "competent"
+    assert listed[2].band_grade == "excellent"
+    # Calibrating again changes nothing and logs nothing more.
+    again = unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    assert again.changes == [] and len(results.calibration_log(person("admin"), 2026)) == 2
+    assert db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "campaign.calibrate")
+    ).first() == {"year": 2026, "assessed": 11, "quota": 2, "approval": None, "changes": 2}
+
+
+def test_an_approved_share_above_twenty_percent_is_recorded_and_restores_a_place(eleven):
+    set_settings(2026, {"quota": {"rounding": "half_up"}})
+    unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    approval = {"share": "25", "approved_by": "市考核委员会", "reason": "市考委〔2026〕3号"}
+    summary = unit_of_work(lambda: results.calibrate(person("admin"), 2026, approval))
+    assert (summary.quota, summary.share, summary.excellent) == (3, 25, 3)  # 11 x 25 % = 2.75
+    assert summary.approval == approval
+    [restored] = summary.changes
+    assert (restored.department.code, restored.to_grade) == ("CZ-YS", "excellent")
+    assert restored.reason == results.RESTORED
+    assert campaigns.get(2026).settings["quota"]["approval"] == approval
+    recorded = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "campaign.quota_approval")
+    ).one()
+    assert recorded.detail["after"] == approval and recorded.detail["before"] is None
+    # The recorded approval keeps applying to later calibrations.
+    assert unit_of_work(lambda: results.calibrate(person("admin"), 2026)).quota == 3
+
+
+@pytest.mark.parametrize(
+    ("approval", "field"),
+    [
+        ({"share": "30", "approved_by": "x", "reason": "y"}, "approval.share"),
+        ({"share": "20", "approved_by": "x", "reason": "y"}, "approval.share"),
+        ({"share": "25", "approved_by": "", "reason": "y"}, "approval.approved_by"),
+        ({"share": "25", "approved_by": "x"}, "approval.reason"),
+    ],
+)
+def test_a_bad_approval_writes_nothing(eleven, approval, field):
+    before = state()
+    with pytest.raises(Invalid) as caught:
+        unit_of_work(lambda: results.calibrate(person("admin"), 2026, approval))
+    assert field in caught.value.extra["fields"]
+    assert state() == before
+
+
+def test_four_excellent_quarters_take_a_place_first_within_the_quota(campaign):
+    for code, score in SCORES.items():
+        record(code, score, excellent_quarters=4 if code == "CZ-KJ" else 3)
+    summary = unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    by_code = {c.department.code: c for c in summary.changes}
+    assert by_code["CZ-KJ"].to_grade == "excellent"
+    assert by_code["CZ-KJ"].reason == "四个季度均为优秀，年度定为优秀"
+    assert {code for code, g in grades_by_code().items() if g == "excellent"} == {"XF-JD", "CZ-KJ"}
+    set_settings(2026, {"quarterly_rule": False})
+    unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    assert {code for code, g in grades_by_code().items() if g == "excellent"} == {"XF-JD", "DC-DC"}
+
+
+def test_an_override_needs_a_reason_is_logged_and_cannot_break_the_quota(eleven):
+    admin = person("admin")
+    unit_of_work(lambda: results.calibrate(admin, 2026))
+    before = state()
+    with pytest.raises(Conflict, match="quota"):
+        unit_of_work(lambda: results.override(admin, 2026, dept("CZ-YS"), "excellent", "表现突出"))
+    with pytest.raises(Invalid) as caught:
+        unit_of_work(lambda: results.override(admin, 2026, dept("CZ-YS"), "great", "  "))
+    assert set(caught.value.extra["fields"]) == {"grade", "reason"}
+    with pytest.raises(Conflict, match="already"):
+        unit_of_work(lambda: results.override(admin, 2026, dept("CZ-YS"), "competent", "无变化"))
+    with pytest.raises(NotFound):
+        unit_of_work(lambda: results.override(admin, 2026, 99_999, "competent", "x"))
+    with pytest.raises(Forbidden):
+        unit_of_work(
+            lambda: results.override(person("kh_chen"), 2026, dept("DC-DC"), "competent", "x")
+        )
+    assert state() == before
+
+    unit_of_work(
+        lambda: results.override(admin, 2026, dept("DC-DC"), "competent", "核查发现数据不实")
+    )
+    row = unit_of_work(
+        lambda: results.override(admin, 2026, dept("CZ-YS"), "excellent", "复核后上调")
+    )
+    assert row.grade == "excellent"
+    log = results.calibration_log(admin, 2026)
+    assert [(e.department.code, e.from_grade, e.to_grade, e.automatic) for e in log[-2:]] == [
+        ("DC-DC", "excellent", "competent", False),
+        ("CZ-YS", "competent", "excellent", False),
+    ]
+    assert log[-1].reason == "复核后上调" and log[-1].actor_id == admin.id
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "result.override")
+        )
+        == 2
+    )
+
+
+def test_a_result_without_a_row_and_a_campaign_without_results(campaign):
+    with pytest.raises(NotFound, match="no result"):
+        unit_of_work(
+            lambda: results.override(person("admin"), 2026, dept("CZ-YS"), "excellent", "x")
+        )
+    with pytest.raises(Conflict, match="no results"):
+        unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    with pytest.raises(NotFound):
+        results.calibration_log(person("admin"), 2030)
+
+
+def test_results_are_shown_only_for_departments_the_person_sees(eleven):
+    visible = lambda who: {r.department.code for r in results.results(person(who), 2026)}  # noqa: E731
+    assert visible("admin") == set(SCORES) == visible("kh_chen")
+    assert visible("head_fin") == {"CZ-YS"} == visible("staff_fin")
+    assert visible("leader_li") == {"CZ-YS", "RS-RS"}
+    assert visible("expert_gao") == set()
+
+
+def test_outcomes_follow_the_calibrated_grades_and_earlier_years(eleven):
+    admin = person("admin")
+    with pytest.raises(Conflict, match="calibrate"):
+        results.outcomes(admin, 2026)
+    for year in (2024, 2025):
+        unit_of_work(lambda y=year: campaigns.get_or_create(y))
+        # Five assessed: one 优秀 place, taken by XF-JD both years.
+        for code, score in (("XF-JD", "96"), ("DC-DC", "91"), ("CZ-YS", "85"), ("RS-RS", "80")):
+            record(code, score, year=year)
+        record("CZ-KJ", "70", year=year)
+        unit_of_work(lambda y=year: results.calibrate(admin, y))
+    unit_of_work(lambda: results.calibrate(admin, 2026))
+    found = {o.department.code: o for o in results.outcomes(admin, 2026)}
+    assert [o.department.code for o in results.outcomes(admin, 2026)] == list(SCORES)
+    top, second = found["XF-JD"], found["DC-DC"]
+    assert (top.rank, top.outcome.grade.value, top.outcome.bonus_coefficient) == (
+        1,
+        "excellent",
+        D("1.15"),
+    )
+    assert top.outcome.reserve_pool is True  # 优秀 in 2024, 2025 and 2026
+    assert second.outcome.reserve_pool is False  # 称职 (over the quota) in 2024 and 2025
+    assert found["CZ-YS"].outcome.bonus_coefficient == D("1.00")
+    assert found["XF-BX"].outcome.improvement_plan == ("脱产培训", "岗位调整")
+    assert [c for c, o in found.items() if o.outcome.improvement_plan] == ["XF-BX"]
+    assert found["RS-JY"].outcome.head_deduction == D("0.00")  # 80 is not under 80
+    assert found["JG-ZH"].outcome.head_deduction == D("2.00")
+    set_settings(
+        2026,
+        {
+            "outcomes": {
+                "bottom_count": 2,
+                "head_deduction": "3",
+                "bonus_percent": {"excellent": 20},
+            }
+        },
+    )
+    found = {o.department.code: o for o in results.outcomes(admin, 2026)}
+    assert [c for c, o in found.items() if o.outcome.improvement_plan] == ["JG-HQ", "XF-BX"]
+    assert found["JG-ZH"].outcome.head_deduction == D("3.00")
+    assert found["XF-JD"].outcome.bonus_coefficient == D("1.20")
+    # A result recorded after calibration needs a new calibration before outcomes.
+    record("CZ-GK", "86")
+    with pytest.raises(Conflict, match="calibrate"):
+        results.outcomes(admin, 2026)
+    with pytest.raises(Forbidden):
+        results.outcomes(person("kh_chen"), 2026)
+
+
+score_st = st.decimals(min_value=0, max_value=100, places=2)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(sorted(SCORES)), score_st, st.integers(0, 4)),
+        min_size=1,
+        max_size=11,
+        unique_by=lambda p: p[0],
+    ),
+    rounding=st.sampled_from(["floor", "half_up", "ceiling"]),
+    overrides=st.lists(st.sampled_from(sorted(SCORES)), max_size=4),
+)
+def test_calibration_and_overrides_never_exceed_the_quota(campaign, picks, rounding, overrides):
+    admin = person("admin")
+    unit_of_work(lambda: db.session.execute(delete(CalibrationEntry)))
+    unit_of_work(lambda: db.session.execute(delete(DepartmentResult)))
+    set_settings(2026, {"quota": {"rounding": rounding}})
+    for code, score, quarters in picks:
+        record(code, score, excellent_quarters=quarters)
+    summary = unit_of_work(lambda: results.calibrate(admin, 2026))
+    quota = quota_count(len(picks), QuotaRule(rounding=rounding))
+    assert summary.quota == quota
+    assert list(grades_by_code().values()).count("excellent") <= quota
+    for code in overrides:
+        with contextlib.suppress(Conflict, NotFound):  # over the quota, or not among picks
+            unit_of_work(lambda c=code: results.override(admin, 2026, dept(c), "excellent", "上调"))
+        assert list(grades_by_code().values()).count("excellent") <= quota
