@@ -543,6 +543,7 @@ class CampaignSettingsSchema(Schema):
     outcomes = fields.Dict(keys=fields.String())
     grade_table = fields.Dict(keys=fields.String())
     appeal = fields.Dict(keys=fields.String())
+    escalation = fields.Dict(keys=fields.String())
 
 
 class CampaignResultSchema(Schema):

@@ -22,6 +22,8 @@ may be JSON numbers or numeric strings; the normalised document writes decimals 
     grade_table     decision "grade_bands": the DMN decision that maps a score to a grade;
                     version null = the latest stored version, or a pinned version number
     appeal          window_days 7 (1..30), decision_days 7 (1..30)
+    escalation      remind_hours 24 (0..720) before a step's due time, red_after_working_days
+                    2 (0..30) after it (see app.rules.escalation)
 
 Field errors are reported per dotted path ("rater_weights.leader", "composition"), all at once.
 """
@@ -31,11 +33,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
 from app.rules.aggregation import AggregationConfig, BallotRules, Composition, RaterGroup
+from app.rules.escalation import EscalationPolicy
 from app.rules.grading import CalibrationConfig, Grade, QuotaApproval, QuotaRounding, QuotaRule
 from app.rules.numbers import HUNDRED, ZERO
 from app.rules.outcomes import EXCELLENT_BONUS_RANGE, OutcomePolicy
@@ -73,6 +77,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         },
         "grade_table": {"decision": "grade_bands", "version": None},
         "appeal": {"window_days": 7, "decision_days": 7},
+        "escalation": {"remind_hours": 24, "red_after_working_days": 2},
     }
 )
 
@@ -97,6 +102,7 @@ class CampaignSettings:
     grade_decision_version: int | None
     appeal_window_days: int
     appeal_decision_days: int
+    escalation: EscalationPolicy
     document: Mapping[str, Any]  # the normalised document, every key present
 
     def calibration_config(self) -> CalibrationConfig:
@@ -276,6 +282,10 @@ def parse(doc: Any) -> CampaignSettings:
     window = r.integer(a["window_days"], "appeal.window_days", 1, 30)
     decision_days = r.integer(a["decision_days"], "appeal.decision_days", 1, 30)
 
+    e = r.section(doc, "escalation")
+    remind_hours = r.integer(e["remind_hours"], "escalation.remind_hours", 0, 720)
+    red_days = r.integer(e["red_after_working_days"], "escalation.red_after_working_days", 0, 30)
+
     if r.errors:
         raise SettingsInvalid(r.errors)
 
@@ -315,6 +325,7 @@ def parse(doc: Any) -> CampaignSettings:
         },
         "grade_table": {"decision": decision, "version": version},
         "appeal": {"window_days": window, "decision_days": decision_days},
+        "escalation": {"remind_hours": remind_hours, "red_after_working_days": red_days},
     }
     return CampaignSettings(
         aggregation=aggregation,
@@ -329,6 +340,7 @@ def parse(doc: Any) -> CampaignSettings:
         grade_decision_version=version,
         appeal_window_days=window,
         appeal_decision_days=decision_days,
+        escalation=EscalationPolicy(timedelta(hours=remind_hours), red_days),
         document=document,
     )
 
