@@ -10,6 +10,8 @@ from app.extensions import login_manager
 def register(app: Flask) -> None:
     from app.pages import (  # noqa: F401  (routes register on bp)
         account,
+        admin_campaign,
+        admin_library,
         audit_trail,
         auth,
         display,

@@ -73,6 +73,7 @@ class FunctionCategory(StrEnum):
     INSPECTION = "inspection"
     HR = "hr"
     ADMIN_SUPPORT = "admin_support"
+    PETITION = "petition"
 
 
 class Tag(StrEnum):

@@ -30,11 +30,12 @@ from app.rules.indicators import (
 from app.rules.letter_policy import LetterLine
 
 PCT = "%"
-FIN, INS, HR, ADM = (
+FIN, INS, HR, ADM, PET = (
     FunctionCategory.FINANCE,
     FunctionCategory.INSPECTION,
     FunctionCategory.HR,
     FunctionCategory.ADMIN_SUPPORT,
+    FunctionCategory.PETITION,
 )
 
 
@@ -156,6 +157,21 @@ ADMIN_SUPPORT = (
            tags=frozenset({Tag.ECONOMIC})),
 )  # fmt: skip
 
+PETITION = (
+    _quant("PET-ONTIME", "信访事项按期办结率", Kind.INDIVIDUAL, (PET,), method=Method.LINEAR,
+           direction=Direction.HIGHER, target=D(98), threshold=D(85),
+           data_source="信访信息系统"),
+    _quant("PET-FIRST", "初信初访一次性化解率", Kind.INDIVIDUAL, (PET,), method=Method.LINEAR,
+           direction=Direction.HIGHER, target=D(90), threshold=D(70),
+           data_source="信访信息系统"),
+    _quant("PET-REPEAT", "重复信访率", Kind.INDIVIDUAL, (PET,), method=Method.LINEAR,
+           direction=Direction.LOWER, target=D(5), threshold=D(15),
+           data_source="信访信息系统"),
+    _quant("PET-SAT", "信访群众满意率", Kind.INDIVIDUAL, (PET,), method=Method.LINEAR,
+           direction=Direction.HIGHER, target=D(90), threshold=D(70),
+           data_source="信访事项回访评议", tags=frozenset({Tag.SATISFACTION})),
+)  # fmt: skip
+
 QUALITATIVE = (
     _bars("QUAL-SERVICE", "服务态度", (
         "推诿敷衍，服务对象多次投诉",
@@ -187,8 +203,8 @@ LIBRARY: Mapping[str, IndicatorDefinition] = MappingProxyType(
     {
         ind.code: ind
         for ind in (
-            *COMMON, *FINANCE, *INSPECTION, *HUMAN_RESOURCES, *ADMIN_SUPPORT, *QUALITATIVE,
-            *DYNAMIC,
+            *COMMON, *FINANCE, *INSPECTION, *HUMAN_RESOURCES, *ADMIN_SUPPORT, *PETITION,
+            *QUALITATIVE, *DYNAMIC,
         )
     }
 )  # fmt: skip
@@ -228,6 +244,11 @@ TEMPLATES: Mapping[str, Template] = MappingProxyType(
             ADM, "行政辅助岗",
             ("ADM-SAT", "25"), ("ADM-RESP", "20"), ("ADM-COST", "10"), ("QUAL-SERVICE", "10"),
             ("QUAL-INNOVATION", "5"),
+        ),
+        PET: _template(
+            PET, "信访部门",
+            ("PET-ONTIME", "20"), ("PET-FIRST", "15"), ("PET-REPEAT", "10"), ("PET-SAT", "15"),
+            ("DYN-EMERGENCY", "10"),
         ),
     }
 )  # fmt: skip

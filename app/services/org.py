@@ -54,6 +54,18 @@ def get_department(department_id: int) -> Department:
     return department
 
 
+def departments(actor: Person, *, active_only: bool = True) -> list[Department]:
+    """The departments the person may see, by code (the centre sees them all)."""
+    query = (
+        select(Department)
+        .where(Department.id.in_(permissions.visible_departments(actor)))
+        .order_by(Department.code)
+    )
+    if active_only:
+        query = query.where(Department.active.is_(True))
+    return list(db.session.scalars(query))
+
+
 def grant_role(
     actor: Person,
     person: Person,

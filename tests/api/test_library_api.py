@@ -18,6 +18,7 @@ from app.models import (
     IndicatorTemplate,
     ResponsibilityLetter,
 )
+from app.rules.templates import LIBRARY
 from app.services import library
 from app.services.transactions import unit_of_work
 from tests.api.helpers import count, error_of, inbox_task
@@ -60,7 +61,7 @@ def _id(code: str, year: int = 2026) -> int:
 def test_the_seeded_library_lists_the_seed_figures(admin):
     rows = admin.get("/api/v1/indicators?year=2026").get_json()
     by_code = {row["code"]: row for row in rows}
-    assert len(rows) == 24
+    assert len(rows) == len(LIBRARY)
     err = by_code["FIN-ERR"]
     assert (err["name"], err["direction"], err["target"], err["threshold"]) == (
         "财务报表差错率", "lower", "0.5000", "1.0000",
@@ -236,14 +237,14 @@ def test_the_review_flags_what_everyone_met_and_the_roll_over_drops_it(admin, or
         "/api/v1/indicator-years/2026/roll-over", json={"to_year": 2027, "drop": review["flagged"]}
     )
     assert response.status_code == 201, response.get_json()
-    assert response.get_json() == {"year": 2027, "copied": 23, "dropped": ["COM-JI"]}
+    assert response.get_json() == {"year": 2027, "copied": len(LIBRARY) - 1, "dropped": ["COM-JI"]}
     codes = {r["code"] for r in admin.get("/api/v1/indicators?year=2027").get_json()}
     assert "COM-JI" not in codes and "FIN-ERR" in codes
     templates = admin.get("/api/v1/templates?year=2027").get_json()
-    assert len(templates) == 4
+    assert len(templates) == 5
     assert all("COM-JI" not in {ln["indicator"] for ln in t["lines"]} for t in templates)
     # the 2026 library is untouched
-    assert len(admin.get("/api/v1/indicators?year=2026").get_json()) == 24
+    assert len(admin.get("/api/v1/indicators?year=2026").get_json()) == len(LIBRARY)
 
 
 def test_a_roll_over_is_refused_twice_backwards_and_from_nothing(admin):
@@ -282,7 +283,7 @@ def test_a_template_is_replaced_and_audited(admin):
     assert response.status_code == 200, response.get_json()
     weights = {ln["indicator"]: ln["weight"] for ln in response.get_json()["lines"]}
     assert (weights["FIN-ERR"], weights["FIN-COST"]) == ("25.00", "5.00")
-    assert count(IndicatorTemplate, IndicatorTemplate.year == 2026) == 4
+    assert count(IndicatorTemplate, IndicatorTemplate.year == 2026) == 5
     assert count(AuditEvent, AuditEvent.action == "template.save") == 1
 
 
