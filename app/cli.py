@@ -66,10 +66,103 @@ def register(app: Flask) -> None:
         if report.get("errors"):
             raise SystemExit(1)
 
+    @app.cli.command("import-actuals")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--as", "username", default="admin", help="the centre admin importing")
+    @click.option("--dry-run", is_flag=True, help="check every row, write nothing")
+    def import_actuals(path: str, username: str, dry_run: bool) -> None:
+        """Import actuals (实际值) from a .csv or .xlsx file: 科室编码, 指标编码, 期间, 实际值."""
+        from pathlib import Path
+
+        from app.services.errors import Invalid
+        from handlers.sources import runs
+
+        actor = _person(username)
+        file = Path(path)
+        try:
+            report = unit_of_work(
+                lambda: runs.import_file(actor, file.name, file.read_bytes(), dry_run)
+            ).as_dict()
+        except Invalid as exc:
+            report = exc.extra.get("report") or {
+                "errors": [
+                    {"row": 1, "column": k, "message": " ".join(v)}
+                    for k, v in (exc.extra.get("fields") or {}).items()
+                ]
+            }
+        for error in report.get("errors") or []:
+            click.echo(f"  row {error['row']} {error['column']}: {error['message']}", err=True)
+        click.echo({k: v for k, v in report.items() if k != "errors"})
+        if report.get("errors"):
+            raise SystemExit(1)
+
+    @app.cli.command("pull-source")
+    @click.argument("name")
+    @click.option("--as", "username", default="admin", help="the centre admin pulling")
+    def pull_source(name: str, username: str) -> None:
+        """Pull a configured data source once; a failed pull is recorded and exits 1."""
+        from handlers.sources import runs
+
+        actor = _person(username)
+        run = unit_of_work(lambda: runs.trigger_pull(actor, name, trigger="cli"))
+        click.echo(
+            f"pull run {run.id} of {name}: {run.status} after {run.attempts} attempt(s); "
+            f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}"
+        )
+        if run.status != "succeeded":
+            click.echo(f"  {run.error_kind}: {run.error}", err=True)
+            for error in run.row_errors[:50]:
+                click.echo(f"  row {error['row']} {error['column']}: {error['message']}", err=True)
+            raise SystemExit(1)
+
     @app.cli.command("sweep-timers")
     def sweep_timers() -> None:
         """Fire every due timer once, then exit."""
         click.echo(f"woke {timers.sweep()} instance(s)")
+
+    @app.cli.command("escalate")
+    def escalate_command() -> None:
+        """Escalate overdue steps once (reminder, yellow card, red card), then send mail."""
+        from app.services import escalation, mail
+
+        click.echo(f"escalated {escalation.sweep()}; emailed {mail.deliver_pending()}")
+
+    @app.cli.command("simulate-year")
+    @click.option(
+        "--departments",
+        type=click.IntRange(1, 5000),
+        default=None,
+        help="a synthetic city of this many departments (default: the demo city)",
+    )
+    @click.option("--year", type=click.IntRange(2000, 2099), default=2026)
+    @click.option("--seed", type=int, default=1, help="every random choice follows it")
+    @click.option(
+        "--database",
+        type=click.Choice(["sqlite", "postgres"]),
+        default="sqlite",
+        help="the scratch database: a temporary SQLite file or a PostgreSQL database",
+    )
+    def simulate_year(departments: int | None, year: int, seed: int, database: str) -> None:
+        """Run a whole campaign year on a fast clock in a scratch database, and summarise it.
+
+        Nothing touches the configured database: the run migrates a throwaway one (dropped
+        at the end), loads the shipped diagrams and the demo city (or a synthetic one)."""
+        from app import scratch
+        from app.demo import seed_org
+        from app.simulation import YearSimulation, synthetic_city
+
+        with scratch.database(database) as (url, tmp):
+            sim_app = scratch.migrated_app(url, tmp)
+            with sim_app.app_context():
+                simulation = YearSimulation(year, seed, progress=lambda m: click.echo(m, err=True))
+                if departments:
+                    summary = simulation.run(lambda: synthetic_city(departments, year))
+                else:
+                    summary = simulation.run(lambda: seed_org().values())
+        for line in summary.lines():
+            click.echo(line)
+        if summary.errors or summary.completed != summary.departments:
+            raise SystemExit(1)
 
     @app.cli.command("scheduler")
     def scheduler_command() -> None:
@@ -99,3 +192,16 @@ def register(app: Flask) -> None:
             run_simple(host, port, app_obj, threaded=True, use_reloader=False)
         finally:
             scheduler.shutdown()
+
+
+def _person(username: str):
+    """The person a command acts as (`--as`), or a clear error."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Person
+
+    found = db.session.scalars(select(Person).where(Person.username == username)).first()
+    if found is None:
+        raise click.ClickException(f"no person {username!r}")
+    return found

@@ -49,4 +49,21 @@ def from_environment() -> dict:
         # Individual peer / service-recipient ballots are never shown; aggregates need this many.
         "ANONYMITY_MIN_BALLOTS": int(os.environ.get("ANONYMITY_MIN_BALLOTS", "3")),
         "SURVEY_LINK_DAYS": int(os.environ.get("SURVEY_LINK_DAYS", "14")),
+        "SURVEY_LINKS_PER_DEPARTMENT": int(os.environ.get("SURVEY_LINKS_PER_DEPARTMENT", "5")),
+        # Email for notices (app.services.mail); off while MAIL_SERVER is empty.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_STARTTLS": _bool("MAIL_STARTTLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "jixiao@localhost"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Evidence files (佐证材料): a directory (default <instance>/storage) and a size limit.
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or None,
+        "EVIDENCE_MAX_BYTES": int(os.environ.get("EVIDENCE_MAX_BYTES", str(2_000_000))),
+        # Monthly spot checks: ledger entries drawn per month (a diagram may pass `size`).
+        "SPOT_CHECK_SAMPLE_SIZE": int(os.environ.get("SPOT_CHECK_SAMPLE_SIZE", "5")),
+        # Data-source pulls: the first retry waits this long, each next one twice as long.
+        "PULL_BACKOFF_SECONDS": float(os.environ.get("PULL_BACKOFF_SECONDS", "0.5")),
     }

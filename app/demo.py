@@ -14,7 +14,7 @@ from app import clock
 from app.extensions import db
 from app.i18n import ROLE_NAMES
 from app.models import Department, Person, ProcessInstance, RoleAssignment
-from app.services import accounts, definitions, instances, library, org_import, plans
+from app.services import accounts, definitions, instances, ledger, library, org_import, plans
 from app.services.transactions import unit_of_work
 
 DEMO_PASSWORD = "demo-2026"
@@ -87,5 +87,7 @@ def seed_demo() -> list[tuple[str, list[str]]]:
     unit_of_work(lambda: definitions.load_directory(current_app.config["BPMN_DIR"]))
     departments = unit_of_work(seed_org)
     unit_of_work(lambda: _seed_plans(departments))
+    # this year's ledgers (台账) first: a spot check may draw its sample as soon as it starts
+    unit_of_work(lambda: ledger.seed_demo(clock.now().year, departments.values()))
     unit_of_work(lambda: _start_instances(departments))
     return demo_logins()

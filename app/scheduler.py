@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from app import clock
-from app.services import timers
+from app.services import escalation, mail, timers
 
 log = logging.getLogger(__name__)
 WAKE_JOB = "wake-at-next-timer"
@@ -25,6 +25,7 @@ class TimerScheduler:
         self.scheduler = BackgroundScheduler(timezone="UTC")
 
     def sweep(self) -> int:
+        """Fire due timers, then escalate overdue steps, then send the notices' emails."""
         with self.app.app_context():
             try:
                 fired = timers.sweep()
@@ -32,6 +33,11 @@ class TimerScheduler:
             except Exception:
                 log.exception("timer sweep failed")
                 return 0
+            for name, job in (("escalation", escalation.sweep), ("mail", mail.deliver_pending)):
+                try:
+                    job()
+                except Exception:
+                    log.exception("%s job failed", name)
         if fired:
             log.info("timer sweep woke %d instance(s)", fired)
         self._arm(earliest)

@@ -23,9 +23,7 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,10 +36,9 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from app import clock, create_app  # noqa: E402
+from app import clock, scratch  # noqa: E402
 from app.clock import MovableClock  # noqa: E402
 from app.engine import runner  # noqa: E402
 from app.engine.definitions import compile_bundle  # noqa: E402
@@ -218,18 +215,13 @@ class SqlCounter:
 
 def build_app(url: str, instance_dir: str) -> Flask:
     """A migrated app with the shipped definitions and the demo organisation."""
-    from app.demo import _seed_org
+    from app.demo import seed_org
     from app.extensions import db
-    from app.services import definitions
     from app.services.transactions import unit_of_work
 
-    app = create_app(
-        {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance_dir}
-    )
+    app = scratch.migrated_app(url, instance_dir, SECRET_KEY="bench")
     with app.app_context():
-        upgrade(directory=str(PROJECT_ROOT / "migrations"))
-        unit_of_work(lambda: definitions.load_directory(app.config["BPMN_DIR"]))
-        unit_of_work(_seed_org)
+        unit_of_work(seed_org)
         db.session.remove()
     return app
 
@@ -331,33 +323,10 @@ def _api_notes(app: Flask, instance_id: int) -> dict[str, int]:
         }
 
 
-@contextmanager
-def sqlite_database() -> Iterator[tuple[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="jixiao_bench_") as tmp:
-        yield f"sqlite:///{tmp}/bench.sqlite3", tmp
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[tuple[str, str]]:
-    """A database of our own on the server, dropped at the end even on error."""
-    name = f"jixiao_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        with tempfile.TemporaryDirectory(prefix="jixiao_bench_") as tmp:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False), tmp
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run_api(database: str, rounds: int, warmup: int, pg_server: str) -> Result:
     from app.extensions import db
 
-    context = sqlite_database() if database == "sqlite" else postgres_database(pg_server)
-    with context as (url, instance_dir):
+    with scratch.database(database, pg_server) as (url, instance_dir):
         app = build_app(url, instance_dir)
         try:
             return measure_api(app, rounds, warmup)

@@ -40,4 +40,17 @@ def call(name: str, context: HandlerContext, params: Mapping[str, Any]) -> Any:
     return REGISTRY[name](context, **params)
 
 
-from handlers import letters, notices  # noqa: E402,F401  (registers the handlers)
+# Importing the modules registers their handlers.
+from handlers import (  # noqa: E402
+    appeals,  # noqa: F401
+    evaluation,  # noqa: F401
+    letters,  # noqa: F401
+    notices,  # noqa: F401
+    outcomes,  # noqa: F401
+    quarterly,  # noqa: F401
+    schedule,  # noqa: F401
+    scoring,  # noqa: F401
+    sources,  # noqa: F401
+    spot_checks,  # noqa: F401
+    verification,  # noqa: F401
+)

@@ -12,18 +12,38 @@ from app.extensions import csrf
 
 def register(app: Flask, api: Api) -> None:
     from app.api import (
+        actuals,
+        appeals,
         audit,
         ballots,
+        calendar,
         campaigns,
         definitions,
         instances,
         library,
         org,
+        quarterly,
+        spot_checks,
         tasks,
         tokens,
     )
 
-    modules = (tokens, org, definitions, instances, tasks, ballots, audit, library, campaigns)
+    modules = (
+        tokens,
+        org,
+        definitions,
+        instances,
+        tasks,
+        ballots,
+        audit,
+        library,
+        campaigns,
+        calendar,
+        actuals,
+        appeals,
+        quarterly,
+        spot_checks,
+    )
     for module in modules:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

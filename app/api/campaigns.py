@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 
+from app.api.appeal_schemas import PublicationSchema
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
 from app.api.schemas import (
@@ -15,7 +16,7 @@ from app.api.schemas import (
     GradeOverrideSchema,
     OutcomeSchema,
 )
-from app.services import campaigns, results
+from app.services import campaigns, publications, results
 from app.services.transactions import unit_of_work
 
 blp = Blueprint("api_campaigns", __name__, url_prefix="/campaigns", description="Campaigns")
@@ -95,3 +96,39 @@ class Outcomes(MethodView):
         """Bonus coefficient, reserve pool, improvement plan and head deduction per
         department, in ranking order (a calibrated campaign only)."""
         return results.outcomes(actor(), year)
+
+
+@blp.route(f"/<{YEAR}:year>/approve")
+class Approve(MethodView):
+    decorators = ADMIN
+
+    @blp.response(201, PublicationSchema)
+    @blp.alt_response(409, description="results missing, not calibrated, or already approved")
+    def post(self, year: int):
+        """Approve the calibrated results (审定): every department instance has a result and
+        the campaign is calibrated; records who approved and when."""
+        return unit_of_work(lambda: publications.approve(actor(), year))
+
+
+@blp.route(f"/<{YEAR}:year>/publish")
+class Publish(MethodView):
+    decorators = ADMIN
+
+    @blp.response(200, PublicationSchema)
+    @blp.alt_response(409, description="not approved, or already published")
+    def post(self, year: int):
+        """Publish the approved results (公示), once: opens the appeal window (calendar days of
+        `appeal.window_days`), notifies each department head, then sends `results_published`
+        to every department instance, each in its own transaction (`delivery` counts)."""
+        return publications.publish(actor(), year)
+
+
+@blp.route(f"/<{YEAR}:year>/publication")
+class PublicationView(MethodView):
+    decorators = [token_required]  # noqa: RUF012
+
+    @blp.response(200, PublicationSchema)
+    def get(self, year: int):
+        """The year's approval and publication: the centre from approval on, anyone once
+        published (404 before)."""
+        return publications.get(actor(), year)

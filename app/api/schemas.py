@@ -610,3 +610,20 @@ class OutcomeSchema(Schema):
     reserve_pool = fields.Function(lambda o: o.outcome.reserve_pool)
     improvement_plan = fields.Function(lambda o: list(o.outcome.improvement_plan))
     head_deduction = fields.Function(lambda o: str(o.outcome.head_deduction))
+
+
+# -- the working-day calendar -----------------------------------------------------------------
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(required=True, attribute="day", data_key="date")
+    working = fields.Boolean(
+        required=True, metadata={"description": "false: a holiday; true: a weekend day worked"}
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class CalendarYearSchema(Schema):
+    days = fields.List(
+        fields.Nested(CalendarDaySchema), required=True, validate=validate.Length(max=120)
+    )

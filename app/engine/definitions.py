@@ -173,6 +173,16 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
             found.append(
                 _problem("no_lane", "user task is not in a lane naming its role", node, filename)
             )
+        assignee = props.get("assignee")
+        if assignee is not None and not assignee.isidentifier():
+            found.append(
+                _problem(
+                    "bad_assignee",
+                    f"assignee {assignee!r} must name a task-data variable",
+                    node,
+                    filename,
+                )
+            )
         due = props.get("dueIn")
         if due is not None and not ISO_DURATION.match(due):
             found.append(
@@ -181,6 +191,7 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
                 )
             )
 
+    found += _message_problems(root, catalog, filename)
     found += _flow_problems(root, filename)
     for node in root.xpath("//bpmn:conditionExpression", namespaces=NS):
         found += _lint_expression(node.text, node, filename, "condition")
@@ -190,6 +201,41 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
     mi_paths = "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:loopCondition"
     for node in root.xpath(mi_paths, namespaces=NS):
         found += _lint_expression(node.text, node, filename, "loop")
+    return found
+
+
+_MESSAGE_CATCHERS = {"intermediateCatchEvent", "boundaryEvent"}
+
+
+def _message_problems(root: etree._Element, catalog: Catalog, filename: str | None) -> list:
+    """Diagrams may wait for the messages the app sends (`catalog.messages`), nothing else:
+    a message thrown by a diagram would have no one to deliver it."""
+    found = []
+    names = {m.get("id"): m.get("name") for m in root.xpath("//bpmn:message", namespaces=NS)}
+    for node in root.xpath("//bpmn:sendTask | //bpmn:receiveTask", namespaces=NS):
+        found.append(
+            _problem(
+                "message_forbidden",
+                "send and receive tasks are not supported; wait with a message catch event",
+                node,
+                filename,
+            )
+        )
+    for definition in root.xpath("//bpmn:messageEventDefinition", namespaces=NS):
+        event = definition.getparent()
+        if etree.QName(event).localname not in _MESSAGE_CATCHERS:
+            found.append(
+                _problem(
+                    "message_forbidden",
+                    "only intermediate catch and boundary events may use messages",
+                    event,
+                    filename,
+                )
+            )
+            continue
+        name = names.get(definition.get("messageRef"))
+        if name not in catalog.messages:
+            found.append(_problem("unknown_message", f"unknown message {name!r}", event, filename))
     return found
 
 

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -46,6 +47,10 @@ _HISTORY_KINDS = {
 
 class TaskNotFound(Exception):
     pass
+
+
+class NotWaitingForMessage(Exception):
+    """The workflow has no event waiting for this message (already past it, or not yet)."""
 
 
 class TaskNotReady(Exception):
@@ -89,6 +94,15 @@ class Run:
         task.set_data(**dict(data))
         task.run()
         self._record(task)
+        return self.step()
+
+    def send_message(self, name: str, payload: Mapping[str, Any]) -> Snapshot:
+        """Deliver a message to the catch event waiting for it, then run on."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=dict(payload))
+        try:
+            self.workflow.send_event(event)
+        except WorkflowException as exc:
+            raise NotWaitingForMessage(name) from exc
         return self.step()
 
     def fire_timers(self) -> Snapshot:
@@ -275,6 +289,19 @@ def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     return min(times) if times else None
 
 
+def _assignee(task, properties: Mapping[str, str]) -> int | None:
+    """The person a task is for, when its `assignee` property names a variable holding a
+    person id (one instance of a multi-instance ballot per evaluator)."""
+    variable = properties.get("assignee")
+    value = task.data.get(variable) if variable else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> list[str]:
+    """Names of the messages the workflow waits for."""
+    return [e.name for e in workflow.waiting_events() if "Message" in e.event_type]
+
+
 def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     result = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
@@ -289,6 +316,7 @@ def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
                 form_key=properties.get("formKey"),
                 due_at=_due_at(task),
                 properties=properties,
+                assignee_id=_assignee(task, properties),
             )
         )
     return result
@@ -307,6 +335,8 @@ def snapshot(
         status = "waiting_people"
     elif timer is not None:
         status = "waiting_timer"
+    elif waiting_messages(workflow):
+        status = "waiting_message"
     else:
         status = "running"
     return Snapshot(status, ready, timer, error, error_task)

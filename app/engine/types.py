@@ -29,11 +29,12 @@ class Problem:
 
 @dataclass(frozen=True)
 class Catalog:
-    """What the app offers diagrams: handler names, form keys, roles for lanes."""
+    """What the app offers diagrams: handler names, form keys, roles for lanes, messages."""
 
     handlers: frozenset[str]
     form_keys: frozenset[str]
     roles: frozenset[str]
+    messages: frozenset[str] = frozenset()  # names the app delivers to waiting instances
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ReadyTask:
     form_key: str | None
     due_at: datetime | None
     properties: dict[str, str]
+    assignee_id: int | None = None  # a task for one named person (`assignee` property)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,22 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
-from app.forms.schemas import LetterDraftSchema, LetterReviewSchema, LetterSignSchema
+from app.forms import appeal_forms, review_forms, spot_check_forms
+from app.forms.appeal_schemas import AppealDecideSchema, AppealFileSchema
+from app.forms.review_schemas import DataVerificationSchema, QuarterlyInterviewSchema
+from app.forms.schemas import (
+    BallotSchema,
+    LetterDraftSchema,
+    LetterReviewSchema,
+    LetterSignSchema,
+)
+from app.forms.spot_check_schemas import (
+    FindingConfirmSchema,
+    FindingRectifySchema,
+    SpotCheckVerifySchema,
+)
 from app.models import HumanTask, Person, ProcessInstance
-from app.services import letters
+from app.services import ballots, letters
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,8 @@ class Form:
     schema: type[Schema]
     template: str
     effect: Effect
+    # what the page (and an API client) needs besides the letter: the task -> plain values
+    context: Callable[[HumanTask], dict[str, Any]] | None = None
 
 
 def _submit_letter(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +62,16 @@ def _review_letter(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
 def _sign_letter(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
     letters.sign(sub.instance, sub.actor, sub.task.role or "")
     return {f"signed_by_{sub.task.role}": sub.actor.id}
+
+
+def _cast_ballot(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
+    """The mark goes to the ballot table only: never into the workflow, whose state the
+    department may see (peer ballots are anonymous)."""
+    group = "leader" if sub.task.role == "supervising_leader" else "peer"
+    ballots.cast(
+        sub.actor, sub.instance.campaign.year, sub.instance.department_id, group, data["score"]
+    )
+    return {}
 
 
 FORMS: dict[str, Form] = {
@@ -72,6 +97,63 @@ FORMS: dict[str, Form] = {
             LetterSignSchema,
             "forms/letter_sign.html",
             _sign_letter,
+        ),
+        Form("ballot", _l("年终考评打分"), BallotSchema, "forms/ballot.html", _cast_ballot),
+        Form(
+            "appeal_file",
+            _l("考核结果申诉"),
+            AppealFileSchema,
+            "forms/appeal_file.html",
+            appeal_forms.file_effect,
+            appeal_forms.file_context,
+        ),
+        Form(
+            "appeal_decide",
+            _l("申诉复核"),
+            AppealDecideSchema,
+            "forms/appeal_decide.html",
+            appeal_forms.decide_effect,
+            appeal_forms.decide_context,
+        ),
+        Form(
+            "spot_check_verify",
+            _l("月度督查：核查抽检台账"),
+            SpotCheckVerifySchema,
+            "forms/spot_check_verify.html",
+            spot_check_forms.verify_effect,
+            spot_check_forms.verify_context,
+        ),
+        Form(
+            "finding_rectify",
+            _l("月度督查：问题整改"),
+            FindingRectifySchema,
+            "forms/finding_rectify.html",
+            spot_check_forms.rectify_effect,
+            spot_check_forms.rectify_context,
+        ),
+        Form(
+            "finding_confirm",
+            _l("月度督查：认定扣分"),
+            FindingConfirmSchema,
+            "forms/finding_confirm.html",
+            spot_check_forms.confirm_effect,
+            spot_check_forms.confirm_context,
+        ),
+        Form(
+            "quarterly_interview",
+            _l("季度反馈：约谈滞后指标"),
+            QuarterlyInterviewSchema,
+            "forms/quarterly_interview.html",
+            review_forms.interview_effect,
+            review_forms.interview_context,
+        ),
+        Form(
+            "data_verification",
+            _l("年终数据核验"),
+            DataVerificationSchema,
+            "forms/data_verification.html",
+            review_forms.verification_effect,
+            review_forms.verification_context,
         ),
     )
 }

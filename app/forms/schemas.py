@@ -78,3 +78,21 @@ class LetterReviewSchema(Schema):
 
 class LetterSignSchema(Schema):
     confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="必须确认签署"))
+
+
+def _score_places(value: Decimal) -> None:
+    if value.as_tuple().exponent < -2:
+        raise ValidationError("分数最多两位小数")
+
+
+class BallotSchema(Schema):
+    """A leader's or a peer's mark for the department (0–100, two decimals at most)."""
+
+    score = fields.Decimal(
+        required=True,
+        allow_nan=False,
+        validate=[
+            validate.Range(min=0, max=100, error="分数须在0至100之间"),
+            _score_places,
+        ],
+    )

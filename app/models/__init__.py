@@ -1,7 +1,10 @@
 """Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
+from app.models.actuals import ACTUAL_SOURCES, Actual, DataSource, Evidence, PullRun
+from app.models.appeals import APPEAL_STATUSES, Appeal, Outcome, Publication
 from app.models.audit import AuditEvent
 from app.models.ballots import RATER_GROUPS, Ballot, SurveyLink
+from app.models.calendar import CalendarDay
 from app.models.indicators import (
     CalibrationEntry,
     DepartmentPlan,
@@ -33,35 +36,69 @@ from app.models.process import (
     ProcessDefinition,
     ProcessInstance,
 )
+from app.models.reviews import (
+    VERIFICATION_STATUSES,
+    DataVerification,
+    Interview,
+    QuarterlyReview,
+)
+from app.models.spot_checks import (
+    FINDING_STATUSES,
+    SPOT_CHECK_STATUSES,
+    Finding,
+    LedgerEntry,
+    Rectification,
+    SpotCheck,
+)
 
 __all__ = [
+    "ACTUAL_SOURCES",
+    "APPEAL_STATUSES",
+    "FINDING_STATUSES",
     "FUNCTION_CATEGORIES",
     "RATER_GROUPS",
     "ROLES",
+    "SPOT_CHECK_STATUSES",
     "TOKEN_SCOPES",
+    "VERIFICATION_STATUSES",
+    "Actual",
     "ApiToken",
+    "Appeal",
     "AuditEvent",
     "Ballot",
+    "CalendarDay",
     "CalibrationEntry",
     "Campaign",
+    "DataSource",
+    "DataVerification",
     "Department",
     "DepartmentPlan",
     "DepartmentResult",
+    "Evidence",
+    "Finding",
     "HumanTask",
     "Indicator",
     "IndicatorTemplate",
     "InstanceEvent",
+    "Interview",
+    "LedgerEntry",
     "LetterLine",
     "LetterSignature",
     "LoginAttempt",
     "Notice",
+    "Outcome",
     "Person",
     "PersonMove",
     "PlanLine",
     "ProcessDefinition",
     "ProcessInstance",
+    "Publication",
+    "PullRun",
+    "QuarterlyReview",
+    "Rectification",
     "ResponsibilityLetter",
     "RoleAssignment",
+    "SpotCheck",
     "SurveyLink",
     "Team",
     "TemplateLine",

@@ -1,4 +1,4 @@
-"""In-app notices (reminders); email delivery comes with the annual-cycle issue."""
+"""In-app notices, each also an email when its person has an address."""
 
 from __future__ import annotations
 
@@ -22,3 +22,7 @@ class Notice(db.Model):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The email outbox (app.services.mail): sent, or given up after MAX_ATTEMPTS with the error.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    email_error: Mapped[str | None] = mapped_column(Text)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -17,11 +18,17 @@ INSTANCE_STATUSES = (
     "running",
     "waiting_people",
     "waiting_timer",
+    "waiting_message",
     "completed",
     "error",
     "suspended",
     "terminated",
 )
+
+# Messages the app delivers to instances waiting for them (BPMN message catch events).
+MESSAGES = {
+    "results_published": "the campaign's results are published (公示); the appeal window opens",
+}
 
 
 class ProcessDefinition(db.Model):
@@ -109,6 +116,11 @@ class HumanTask(db.Model):
     # Nobody may act on it (no one holds the lane's role for the department): the centre is told.
     no_candidate: Mapped[bool] = mapped_column(default=False, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # For one named person (a ballot; the diagram's `assignee` property): never back to a pool.
+    personal: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # How far it has escalated (app.rules.escalation.Level) and when it last did.
+    escalation: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -23,6 +23,7 @@ INSTANCE_STATUSES = {
     "running": _l("运行中"),
     "waiting_people": _l("等待办理"),
     "waiting_timer": _l("等待定时"),
+    "waiting_message": _l("等待公示"),
     "completed": _l("已完成"),
     "error": _l("出错"),
     "suspended": _l("已暂停"),
@@ -47,8 +48,18 @@ EVENT_KINDS = {
     "gateway": _l("流转"),
     "error": _l("出错"),
     "retried": _l("重试"),
+    "escalated": _l("督办升级"),
+    "message": _l("收到通知"),
 }
-NOTICE_KINDS = {"overdue_reminder": _l("超期提醒")}
+NOTICE_KINDS = {
+    "overdue_reminder": _l("超期提醒"),
+    "reminder": _l("办理提醒"),
+    "yellow_card": _l("黄牌"),
+    "red_card": _l("红牌"),
+    "task_no_candidate": _l("无人办理"),
+    "results_published": _l("结果公示"),
+}
+ESCALATION_CARDS = {"yellow_card": _l("黄牌"), "red_card": _l("红牌")}
 TOKEN_SCOPE_NAMES = {"read": _l("只读"), "tasks": _l("办理任务"), "admin": _l("中心管理")}
 
 
@@ -104,5 +115,6 @@ def register_filters(app: Flask) -> None:
         DIRECTIONS=DIRECTIONS,
         EVENT_KINDS=EVENT_KINDS,
         NOTICE_KINDS=NOTICE_KINDS,
+        ESCALATION_CARDS=ESCALATION_CARDS,
         TOKEN_SCOPE_NAMES=TOKEN_SCOPE_NAMES,
     )

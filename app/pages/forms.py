@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from app.pages import appeal_payloads, review_payloads, spot_check_payloads
 from app.services.accounts import TOKEN_DAYS_MAX, TOKEN_NAME_MAX
 
 LINE_FIELDS = ("indicator", "name", "kind", "direction", "target", "threshold", "unit", "weight")
@@ -144,10 +145,23 @@ def sign_payload(form: Mapping[str, str]) -> dict[str, Any]:
     return {"confirm": form.get("confirm") == "yes"}
 
 
+def ballot_payload(form: Mapping[str, str]) -> dict[str, Any]:
+    score = (form.get("score") or "").strip()
+    return {"score": score} if score else {}
+
+
 PAYLOADS: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
+    "appeal_file": appeal_payloads.file_payload,
+    "appeal_decide": appeal_payloads.decide_payload,
+    "ballot": ballot_payload,
     "letter_draft": letter_payload,
     "letter_review": review_payload,
     "letter_sign": sign_payload,
+    "spot_check_verify": spot_check_payloads.verify_payload,
+    "finding_rectify": spot_check_payloads.rectify_payload,
+    "finding_confirm": spot_check_payloads.confirm_payload,
+    "quarterly_interview": review_payloads.interview_payload,
+    "data_verification": review_payloads.verification_payload,
 }
 
 

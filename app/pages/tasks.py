@@ -79,6 +79,7 @@ def _render_form(form: Form, task: HumanTask, values: dict, errors: dict, status
             letter=letters.current(task.instance_id),
             library=_library(form, task),
             now=clock.now(),
+            **(form.context(task) if form.context else {}),
         ),
         status,
     )

@@ -70,6 +70,13 @@ def _log(task: HumanTask, actor: Person, kind: str, **detail) -> None:
     audit.record(f"task.{kind.removeprefix('task_')}", actor, "human_task", task.id, **detail)
 
 
+def _refuse_personal(task: HumanTask) -> None:
+    """A ballot is its evaluator's own: it is not handed back or passed on (the centre may
+    still reassign it)."""
+    if task.personal:
+        raise Conflict("this task is for one named person and cannot be handed over")
+
+
 def claim(task_id: int, actor: Person) -> HumanTask:
     task = _task(task_id, actor)
     if not permissions.is_candidate(actor, task):
@@ -85,6 +92,7 @@ def unclaim(task_id: int, actor: Person) -> HumanTask:
     task = _task(task_id, actor)
     if task.assignee_id != actor.id:
         raise Forbidden("only the person holding this task can hand it back")
+    _refuse_personal(task)
     _set_assignee(task, actor.id, None)
     _log(task, actor, "task_unclaimed")
     _flag_if_orphaned(task)
@@ -96,6 +104,7 @@ def delegate(task_id: int, actor: Person, to_person_id: object, reason: object) 
     task = _task(task_id, actor)
     if not permissions.may_act(actor, task):
         raise Forbidden("you can only delegate a task you may act on")
+    _refuse_personal(task)
     text = _reason(reason)
     target = _person(to_person_id)
     if target.id == actor.id:

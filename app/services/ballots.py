@@ -78,10 +78,20 @@ def issue_links(
     """New survey links for service recipients of a department; (link, token) pairs."""
     if not permissions.is_centre_admin(actor):
         raise Forbidden("only the performance-management centre issues survey links")
+    return issue_links_for(_campaign(year), _department(department_id), count, days, actor)
+
+
+def issue_links_for(
+    campaign: Campaign,
+    department: Department,
+    count: int,
+    days: int | None = None,
+    actor: Person | None = None,
+) -> list[tuple[SurveyLink, str]]:
+    """Survey links, issued by a person or (`actor` None) by the year-end process itself."""
     if not 1 <= count <= MAX_LINKS:
         raise Invalid("bad count", fields={"count": [f"1至{MAX_LINKS}。"]})
     days = days or current_app.config["SURVEY_LINK_DAYS"]
-    campaign, department = _campaign(year), _department(department_id)
     expires_at = clock.now() + timedelta(days=days)
     links = [
         SurveyLink(
@@ -89,14 +99,20 @@ def issue_links(
             campaign_id=campaign.id,
             department_id=department.id,
             expires_at=expires_at,
-            created_by_id=actor.id,
+            created_by_id=actor.id if actor else None,
         )
         for _ in range(count)
     ]
     db.session.add_all(links)
     db.session.flush()
-    audit.record("survey.links_issued", actor, "department", department.id, year=year, count=count)
-    return [(link, _serializer().dumps([link.id, link.nonce])) for link in links]
+    audit.record(
+        "survey.links_issued", actor, "department", department.id, year=campaign.year, count=count
+    )
+    return [(link, token_of(link)) for link in links]
+
+
+def token_of(link: SurveyLink) -> str:
+    return _serializer().dumps([link.id, link.nonce])
 
 
 def open_link(token: str) -> SurveyLink:

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.forms import FORMS
 from app.models import Person, ProcessDefinition
 from app.models.org import ROLES
+from app.models.process import MESSAGES
 from app.services import audit
 from app.services.errors import Invalid, NotFound
 
@@ -23,7 +24,9 @@ KEY_MAX, NAME_MAX = 100, 200  # ProcessDefinition.process_key / .name
 
 
 def catalog() -> Catalog:
-    return Catalog(frozenset(handlers.REGISTRY), frozenset(FORMS), frozenset(ROLES))
+    return Catalog(
+        frozenset(handlers.REGISTRY), frozenset(FORMS), frozenset(ROLES), frozenset(MESSAGES)
+    )
 
 
 def latest(process_key: str, kind: str = "bpmn") -> ProcessDefinition | None:

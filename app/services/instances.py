@@ -148,6 +148,8 @@ def _project(instance, snap, completed_ids, actor, acted_task) -> None:
             form_key=task.form_key,
             status="ready",
             due_at=task.due_at,
+            assignee_id=task.assignee_id,
+            personal=task.assignee_id is not None,
             created_at=now,
         )
         for task in snap.ready_tasks
@@ -264,6 +266,24 @@ def fire_timers(instance_id: int) -> Snapshot | None:
     snap = run.fire_timers()
     _save(instance, run, snap)
     return snap
+
+
+def deliver_message(instance_id: int, name: str, payload: Mapping[str, Any]) -> bool:
+    """Deliver a message to one instance waiting for it (e.g. `results_published` from the
+    campaign's publication); False when the instance is not waiting for it (closed, paused,
+    already past that point, or not there yet)."""
+    instance = _lock(instance_id)
+    if instance.status in CLOSED + PAUSED:
+        return False
+    run = _load(instance)
+    if name not in runner.waiting_messages(run.workflow):
+        return False
+    snap = run.send_message(name, payload)
+    db.session.add(
+        InstanceEvent(instance_id=instance.id, kind="message", name=name, detail=dict(payload))
+    )
+    _save(instance, run, snap)
+    return True
 
 
 def retry(instance_id: int, actor: Person) -> ProcessInstance:

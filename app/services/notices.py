@@ -1,12 +1,31 @@
-"""In-app notices."""
+"""In-app notices; each is also an email in the outbox (app.services.mail) when its person
+has an address and mail is configured."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, Notice, Person
 from app.services import permissions
+
+
+def holders(task: HumanTask) -> list[Person]:
+    """Who the step waits for: its holder once claimed, otherwise every candidate."""
+    if task.assignee_id:
+        return [db.session.get(Person, task.assignee_id)]
+    return permissions.candidates(task.role, task.department)
+
+
+def notify(people: Iterable[Person], instance_id: int | None, kind: str, message: str) -> int:
+    """One notice per person (each person once); returns how many."""
+    unique = {p.id: p for p in people}
+    db.session.add_all(
+        Notice(person_id=pid, instance_id=instance_id, kind=kind, message=message) for pid in unique
+    )
+    return len(unique)
 
 
 def remind_candidates(instance_id: int, bpmn_id: str) -> int:
@@ -18,23 +37,15 @@ def remind_candidates(instance_id: int, bpmn_id: str) -> int:
             HumanTask.status == "ready",
         )
     )
-    sent = 0
-    for task in tasks:
-        people = (
-            [db.session.get(Person, task.assignee_id)]
-            if task.assignee_id
-            else permissions.candidates(task.role, task.department)
+    sent = sum(
+        notify(
+            holders(task),
+            instance_id,
+            "overdue_reminder",
+            f"「{task.name}」已超过办理时限，请尽快处理。",
         )
-        for person in people:
-            db.session.add(
-                Notice(
-                    person_id=person.id,
-                    instance_id=instance_id,
-                    kind="overdue_reminder",
-                    message=f"「{task.name}」已超过办理时限，请尽快处理。",
-                )
-            )
-            sent += 1
+        for task in tasks
+    )
     db.session.flush()
     return sent
 

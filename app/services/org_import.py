@@ -128,7 +128,14 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, str]]:
 
 def normalise(kind: str, raw_rows: list[dict[str, str]]) -> tuple[list[dict], list[RowError]]:
     """Map headers to keys and check the header row; errors on row 1 are header errors."""
-    mapping = HEADERS[kind]
+    return map_headers(HEADERS[kind], REQUIRED[kind], raw_rows)
+
+
+def map_headers(
+    mapping: dict[str, str], required: tuple[str, ...], raw_rows: list[dict[str, str]]
+) -> tuple[list[dict], list[RowError]]:
+    """Rows keyed by `mapping`'s keys (Chinese header → key; the keys themselves are accepted
+    as headers too) and the header errors (row 1) for `required` columns that are missing."""
     keys = {**mapping, **{v: v for v in mapping.values()}}
     rows = [
         {keys[k]: v for k, v in r.items() if k in keys} | {ROW_KEY: r.get(ROW_KEY, "")}
@@ -136,9 +143,7 @@ def normalise(kind: str, raw_rows: list[dict[str, str]]) -> tuple[list[dict], li
     ]
     present = set(rows[0]) if rows else set()
     errors = [
-        RowError(1, column, "缺少此列。")
-        for column in REQUIRED[kind]
-        if rows and column not in present
+        RowError(1, column, "缺少此列。") for column in required if rows and column not in present
     ]
     return rows, errors
 

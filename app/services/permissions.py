@@ -32,6 +32,7 @@ DEPARTMENT_VIEWERS = frozenset(
         "staff",
     }
 )
+ACTUAL_REPORTERS = frozenset({"department_head", "staff"})
 
 
 def holds(person: Person, role: str, department: Department | None = None) -> bool:
@@ -60,6 +61,41 @@ def visible_departments(person: Person) -> Select[tuple[int]]:
     """Ids of the departments the person may see, as a subquery for list endpoints."""
     return select(Department.id).where(
         _assignment_exists(person.id, DEPARTMENT_VIEWERS, Department.id, Department.unit_id)
+    )
+
+
+def may_report_actuals(person: Person, department: Department) -> bool:
+    """A department's head and staff report its actuals (实际值): a role held in the
+    department itself, not one covering it from the unit or the city."""
+    return any(
+        a.role in ACTUAL_REPORTERS and a.department_id == department.id
+        for a in person.current_roles()
+    )
+
+
+def may_view_appeals(person: Person, department: Department) -> bool:
+    """A department's appeals (申诉) and their decisions: the centre, the review panel over it,
+    and the department's own head and staff (a role held in the department itself)."""
+    return any(
+        a.role in ("centre_admin", "review_panel") and a.covers(department)
+        for a in person.current_roles()
+    ) or may_report_actuals(person, department)
+
+
+def appeal_departments(person: Person) -> Select[tuple[int]]:
+    """Ids of the departments whose appeals the person may see, for list endpoints."""
+    own = [
+        a.department_id
+        for a in person.current_roles()
+        if a.role in ACTUAL_REPORTERS and a.department_id is not None
+    ]
+    return select(Department.id).where(
+        or_(
+            _assignment_exists(
+                person.id, {"centre_admin", "review_panel"}, Department.id, Department.unit_id
+            ),
+            Department.id.in_(own),
+        )
     )
 
 

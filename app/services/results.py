@@ -28,7 +28,14 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import CalibrationEntry, Campaign, Department, DepartmentResult, Person
+from app.models import (
+    CalibrationEntry,
+    Campaign,
+    Department,
+    DepartmentResult,
+    Person,
+    Publication,
+)
 from app.rules import grading
 from app.rules import outcomes as outcome_rules
 from app.rules.aggregation import final_score
@@ -98,7 +105,7 @@ def _candidate(result: DepartmentResult) -> Candidate:
 
 
 def record_result(
-    actor: Person,
+    actor: Person | None,
     year: int,
     department_id: int,
     indicator_score: Any,
@@ -108,8 +115,11 @@ def record_result(
     detail: Mapping[str, Any] | None = None,
 ) -> DepartmentResult:
     """Store (or replace) a department's scored result; its grade is the band grade until the
-    campaign is calibrated."""
-    _require_admin(actor, "records results")
+    campaign is calibrated. `actor` None is the system (the engine: a service task or a form's
+    effect, e.g. an adjusted appeal), audited without a person; HTTP callers always pass the
+    signed-in person, who must be the centre."""
+    if actor is not None:
+        _require_admin(actor, "records results")
     errors: dict[str, list[str]] = {}
     indicator = _score(indicator_score, "indicator_score", errors)
     evaluation = _score(evaluation_score, "evaluation_score", errors, nullable=True)
@@ -170,8 +180,9 @@ def record_result(
 
 
 def results(actor: Person, year: int) -> list[DepartmentResult]:
-    """The campaign's results, best ranked first: all for the centre, otherwise only the
-    departments the person may see."""
+    """The campaign's results, best ranked first: all for the centre; for anyone else nothing
+    before the results are published (公示), then the departments the person may see (a
+    department its own)."""
     campaign = campaigns.get(year)
     query = (
         select(DepartmentResult)
@@ -185,10 +196,23 @@ def results(actor: Person, year: int) -> list[DepartmentResult]:
         )
     )
     if not permissions.is_centre_admin(actor):
+        if not is_published(campaign):
+            return []
         query = query.where(
             DepartmentResult.department_id.in_(permissions.visible_departments(actor))
         )
     return list(db.session.scalars(query))
+
+
+def is_published(campaign: Campaign) -> bool:
+    return (
+        db.session.scalar(
+            select(Publication.id).where(
+                Publication.campaign_id == campaign.id, Publication.published_at.is_not(None)
+            )
+        )
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -286,9 +310,7 @@ def override(
         raise NotFound(f"no result of department {department_id} for {year}")
     if row.grade == grade:
         raise Conflict(f"the department already has the grade {grade}")
-    settings = campaigns.settings_of(campaign)
-    quota = grading.quota_count(len(rows), settings.quota, settings.quota_approval)
-    excellent = sum(1 for r in rows if r.grade == Grade.EXCELLENT and r is not row)
+    quota, excellent = _quota_use(campaign, rows, row)
     if grade == Grade.EXCELLENT and excellent + 1 > quota:
         raise Conflict(
             f"the 优秀 quota of {quota} is already used", quota=quota, excellent=excellent
@@ -318,6 +340,104 @@ def override(
     row.updated_at = clock.now()
     db.session.flush()
     return row
+
+
+def _quota_use(
+    campaign: Campaign, rows: list[DepartmentResult], row: DepartmentResult
+) -> tuple[int, int]:
+    """The campaign's 优秀 quota and how many departments other than `row` hold 优秀."""
+    settings = campaigns.settings_of(campaign)
+    quota = grading.quota_count(len(rows), settings.quota, settings.quota_approval)
+    return quota, sum(1 for r in rows if r.grade == Grade.EXCELLENT and r is not row)
+
+
+def is_calibrated(rows: list[DepartmentResult]) -> bool:
+    """Calibrated and unchanged since: every result has its rank."""
+    return bool(rows) and all(row.rank is not None for row in rows)
+
+
+FIGURES = ("indicator_score", "evaluation_score", "deductions")
+
+
+def adjust_on_appeal(
+    decider: Person, year: int, department_id: int, corrected: Mapping[str, Any], reason: str
+) -> dict[str, Any]:
+    """The review panel's correction of a department's figures (复核调整): the result is
+    recomputed by the system (`record_result` with no actor). When the campaign was calibrated
+    it stays calibrated without touching anyone else's grade: the department's new grade is
+    what calibration would give it (quarterly rule, band), capped at 称职 when the 优秀 places
+    are all held by others (the override's quota rule), ranks are recomputed, and a changed
+    grade goes into the calibration log with the appeal's reason. Returns the result's
+    figures and grade before and after."""
+    campaign = campaigns.get(year)
+    department = _department(department_id)
+    rows = _results(campaign)
+    row = next((r for r in rows if r.department_id == department.id), None)
+    if row is None:
+        raise NotFound(f"no result of department {department_id} for {year}")
+    calibrated = is_calibrated(rows)
+
+    def figures(r: DepartmentResult) -> dict[str, Any]:
+        values = {name: getattr(r, name) for name in (*FIGURES, "final_score")}
+        texts = {k: None if v is None else f"{v:f}" for k, v in values.items()}
+        return {**texts, "grade": r.grade, "rank": r.rank}
+
+    before = figures(row)
+    changes = {name: corrected[name] for name in FIGURES if corrected.get(name) is not None}
+    old_grade = row.grade
+    record_result(
+        None,
+        year,
+        department.id,
+        changes.get("indicator_score", row.indicator_score),
+        changes.get("evaluation_score", row.evaluation_score),
+        changes.get("deductions", row.deductions),
+        row.excellent_quarters,
+        {**row.detail, "appeal": {"reason": reason, "corrected": sorted(changes)}},
+    )
+    if calibrated:
+        settings = campaigns.settings_of(campaign)
+        outcome = grading.calibrate(
+            [_candidate(r) for r in rows],
+            settings.calibration_config(),
+            settings.quota_approval,
+            band_grades={r.department.code: Grade(r.band_grade) for r in rows},
+        )
+        grade = outcome.grades[department.code]
+        note = f"申诉复核：{reason}"
+        if grade is Grade.EXCELLENT:
+            quota, excellent = _quota_use(campaign, rows, row)
+            if excellent + 1 > quota:
+                grade = Grade.COMPETENT
+                note += f"（优秀名额 {quota} 个已满）"
+        row.grade = grade.value
+        for rank, code in enumerate(outcome.order, start=1):
+            next(r for r in rows if r.department.code == code).rank = rank
+        if row.grade != old_grade:
+            db.session.add(
+                CalibrationEntry(
+                    campaign_id=campaign.id,
+                    department_id=department.id,
+                    from_grade=old_grade,
+                    to_grade=row.grade,
+                    reason=note,
+                    automatic=False,
+                    actor_id=decider.id,
+                )
+            )
+        db.session.flush()
+    after = figures(row)
+    audit.record(
+        "result.appeal_adjust",
+        decider,
+        "department",
+        department.id,
+        year=year,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return {"before": before, "after": after, "corrected": {k: f"{v}" for k, v in changes.items()}}
 
 
 def calibration_log(actor: Person, year: int) -> list[CalibrationEntry]:
@@ -350,6 +470,15 @@ def outcomes(actor: Person, year: int) -> list[DepartmentOutcome]:
         raise Conflict(f"no results are recorded for {year}")
     if any(row.rank is None for row in rows):
         raise Conflict(f"the results of {year} changed since calibration: calibrate first")
+    return compute_outcomes(campaign, rows, calibrated=True)
+
+
+def compute_outcomes(
+    campaign: Campaign, rows: list[DepartmentResult], calibrated: bool
+) -> list[DepartmentOutcome]:
+    """The outcome rules over the campaign's results: the calibrated grades, or the band grades
+    when `calibrated` is False (a campaign that was never calibrated)."""
+    year = campaign.year
     history: dict[str, dict[int, Grade]] = {}
     earlier = db.session.execute(
         select(Campaign.year, Department.code, DepartmentResult.grade)
@@ -364,7 +493,7 @@ def outcomes(actor: Person, year: int) -> list[DepartmentOutcome]:
     policy = campaigns.settings_of(campaign).outcomes
     found = outcome_rules.outcomes(
         [_candidate(row) for row in rows],
-        {code: Grade(row.grade) for code, row in by_code.items()},
+        {code: Grade(row.grade if calibrated else row.band_grade) for code, row in by_code.items()},
         history,
         year,
         policy,

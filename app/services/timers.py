@@ -16,7 +16,7 @@ from app.models import ProcessInstance
 from app.services import instances
 from app.services.transactions import unit_of_work
 
-ACTIVE = ("running", "waiting_people", "waiting_timer")
+ACTIVE = ("running", "waiting_people", "waiting_timer", "waiting_message")
 
 
 def _claim_one(now: datetime) -> int | None:

@@ -18,7 +18,7 @@ from app.models import (
     ProcessDefinition,
 )
 from app.rules.campaign_settings import DEFAULTS
-from app.services import campaigns, results
+from app.services import campaigns, publications, results
 from app.services.transactions import unit_of_work
 from tests.api.helpers import count, error_of, multipart
 from tests.conftest import person
@@ -293,6 +293,12 @@ def test_results_are_filtered_by_visibility(api_as, scored):
     def codes(who: str) -> list[str]:
         return [r["department_code"] for r in api_as(who).get(f"{V1}/2026/results").get_json()]
 
+    # before publication (公示) only the centre sees results
+    assert codes("admin") == list(SCORES)
+    assert codes("kh_chen") == codes("head_fin") == codes("leader_li") == []
+    unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    unit_of_work(lambda: publications.approve(person("admin"), 2026))
+    publications.publish(person("admin"), 2026)
     assert codes("admin") == list(SCORES) == codes("kh_chen")
     assert codes("head_fin") == ["CZ-YS"]
     assert codes("leader_li") == ["CZ-YS", "RS-RS"]

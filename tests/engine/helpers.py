@@ -17,6 +17,7 @@ CATALOG = Catalog(
     handlers=frozenset({"test.probe", "letters.lock", "notices.remind"}),
     form_keys=frozenset({"letter_draft", "letter_review", "letter_sign"}),
     roles=frozenset({"department_head", "supervising_leader", "centre_admin"}),
+    messages=frozenset({"results_published"}),
 )
 
 _HEAD = """<?xml version="1.0" encoding="UTF-8"?>

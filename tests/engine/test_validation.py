@@ -9,7 +9,9 @@ import time
 import pytest
 
 from app.engine.definitions import DefinitionInvalid, compile_bundle, parse_xml, validate_dmn
-from tests.engine.helpers import CATALOG, FIXTURES, bpmn, compile_fixture, fixture
+from app.engine.types import Catalog
+from app.services import definitions
+from tests.engine.helpers import CATALOG, FIXTURES, bpmn, fixture
 
 START = '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
 END = '<bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
@@ -49,13 +51,22 @@ def codes(data: bytes, dmn=()) -> list[tuple[str, str | None]]:
 
 
 def test_every_fixture_and_the_shipped_diagram_compile():
+    app_catalog = definitions.catalog()
+    both = Catalog(  # fixtures use the app's forms and handlers and the tests' own probe
+        CATALOG.handlers | app_catalog.handlers,
+        CATALOG.form_keys | app_catalog.form_keys,
+        CATALOG.roles | app_catalog.roles,
+        CATALOG.messages | app_catalog.messages,
+    )
     for path in FIXTURES.glob("*.bpmn"):
         if path.name == "many_problems.bpmn":
             continue
-        compiled = compile_fixture(path.name, ("grade_bands.dmn",))
+        compiled = compile_bundle(
+            (path.name, path.read_bytes()), [("grade_bands.dmn", fixture("grade_bands.dmn"))], both
+        )
         assert compiled.specs["spec"]["name"] == compiled.process_id
     shipped = (FIXTURES.parent.parent / "workflows/bpmn/annual_cycle.bpmn").read_bytes()
-    compiled = compile_bundle(("annual_cycle.bpmn", shipped), [], CATALOG)
+    compiled = compile_bundle(("annual_cycle.bpmn", shipped), [], definitions.catalog())
     assert compiled.process_id == "annual_cycle"
     assert compiled.elements["review_letter"] == "分管领导审核责任书"
 

@@ -62,6 +62,7 @@ class Case:
     path: Callable[[City, str], str] | None = None  # default: the rule itself
     json: Callable[[City, str], dict] | None = None
     upload: tuple[str, Path] | None = None  # (query string, file) for multipart uploads
+    form: Callable[[City, str], dict] | None = None  # multipart form fields
     setup: Callable[[City], None] | None = None
     anonymous: int = 401
     label: str = ""
@@ -573,6 +574,246 @@ CASES += [
 ]
 
 
+CASES += [
+    Case(
+        "GET", f"{V1}/calendar/<int:year>", everyone(200), path=lambda c, a: f"{V1}/calendar/2026"
+    ),
+    Case(
+        "PUT",
+        f"{V1}/calendar/<int:year>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/calendar/2026",
+        json=lambda c, a: {"days": [{"date": "2026-10-01", "working": False, "note": "国庆节"}]},
+    ),
+]
+
+
+def _reported_cz_ys(city: City) -> None:
+    from app.services import actuals
+
+    unit_of_work(
+        lambda: actuals.report(
+            person("head_fin"),
+            city.departments["CZ-YS"],
+            "FIN-ERR",
+            "2026-03",
+            "0.3",
+            upload=("核对.pdf", b"%PDF-1.4 evidence"),
+        )
+    )
+
+
+def _newest_actual_id() -> int:
+    from app.models import Actual
+
+    return db.session.scalars(sa.select(Actual.id).order_by(Actual.id.desc())).first()
+
+
+def _closed_source(city: City) -> None:
+    """A data source nobody answers at (a pull fails at once, and is recorded)."""
+    from app.services import actuals
+
+    data = {
+        "description": "",
+        "url": "http://127.0.0.1:9/stats",
+        "mapping": {},
+        "timeout_seconds": 0.2,
+        "retries": 0,
+        "active": True,
+    }
+    unit_of_work(lambda: actuals.save_source(person("admin"), "hotline", data))
+
+
+def _failed_run(city: City) -> None:
+    from handlers.sources import runs
+
+    _closed_source(city)
+    unit_of_work(lambda: runs.trigger_pull(person("admin"), "hotline"))
+
+
+def _newest_run_id() -> int:
+    from app.models import PullRun
+
+    return db.session.scalars(sa.select(PullRun.id).order_by(PullRun.id.desc())).first()
+
+
+def _report_form(code: str) -> Callable[[City, str], dict]:
+    return lambda c, a: {
+        "department_id": str(c.departments[code]),
+        "indicator": "FIN-ERR" if code == "CZ-YS" else "INS-PETITION",
+        "period": "2026-03",
+        "value": "0.3",
+    }
+
+
+# Reporting actuals: the department's own head and staff; others who see it get 403.
+REPORT_CZ_YS = row(403, 403, 201, 201, 403, 403, 404)
+REPORT_DC_DC = row(403, 404, 404, 404, 403, 403, 404)
+CASES += [
+    Case(
+        "GET",
+        f"{V1}/actuals",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/actuals?department_id={c.departments['CZ-YS']}&year=2026",
+        setup=_reported_cz_ys,
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/actuals",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/actuals?department_id={c.departments['DC-DC']}&year=2026",
+        label="DC-DC",
+    ),
+    Case("POST", f"{V1}/actuals", REPORT_CZ_YS, form=_report_form("CZ-YS"), label="CZ-YS"),
+    Case("POST", f"{V1}/actuals", REPORT_DC_DC, form=_report_form("DC-DC"), label="DC-DC"),
+    Case(
+        "GET",
+        f"{V1}/actuals/<int:actual_id>/evidence",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/actuals/{_newest_actual_id()}/evidence",
+        setup=_reported_cz_ys,
+        label="CZ-YS",
+    ),
+    Case(
+        "POST",
+        f"{V1}/actuals/import",
+        admin_only(200),  # a dry run
+        upload=("?dry_run=true", PROJECT / "tests" / "fixtures" / "actuals_2026.csv"),
+    ),
+    Case("GET", f"{V1}/data-sources", admin_only(200), setup=_closed_source),
+    Case(
+        "PUT",
+        f"{V1}/data-sources/<name>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/data-sources/hotline",
+        json=lambda c, a: {"url": "http://127.0.0.1:9/stats", "retries": 0},
+    ),
+    Case(
+        "POST",
+        f"{V1}/data-sources/<name>/pull",
+        admin_only(201),  # the pull fails (nobody answers) and is recorded
+        path=lambda c, a: f"{V1}/data-sources/hotline/pull",
+        setup=_closed_source,
+    ),
+    Case("GET", f"{V1}/pull-runs", admin_only(200), setup=_failed_run),
+    Case(
+        "POST",
+        f"{V1}/pull-runs/<int:run_id>/retry",
+        admin_only(201),
+        path=lambda c, a: f"{V1}/pull-runs/{_newest_run_id()}/retry",
+        setup=_failed_run,
+    ),
+]
+
+
+def _spot_checks_drawn(city: City) -> None:
+    """March's spot check of 预算科 and of 督查科, on their demo ledgers."""
+    from app.models import Department, ProcessInstance
+    from app.services import ledger, spot_checks
+
+    def draw():
+        codes = ("CZ-YS", "DC-DC")
+        ledger.seed_demo(2026, [db.session.get(Department, city.departments[c]) for c in codes])
+        for code in codes:
+            spot_checks.draw(db.session.get(ProcessInstance, city.instances[code]), 3)
+
+    unit_of_work(draw)
+
+
+# Spot checks: whoever may see the department (the assessment group and the centre: all).
+CASES += [
+    Case(
+        "GET",
+        f"{V1}/spot-checks",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/spot-checks?department_id={c.departments['CZ-YS']}&year=2026",
+        setup=_spot_checks_drawn,
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/spot-checks",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/spot-checks?department_id={c.departments['DC-DC']}&year=2026",
+        setup=_spot_checks_drawn,
+        label="DC-DC",
+    ),
+]
+
+# Quarterly reviews (季度反馈): read by whoever may see the department.
+CASES += [
+    Case(
+        "GET",
+        f"{V1}/quarterly-reviews",
+        _see,
+        path=lambda c, a, code=_code: (
+            f"{V1}/quarterly-reviews?department_id={c.departments[code]}&year=2026"
+        ),
+        label=_code,
+    )
+    for _code, _see in (("CZ-YS", SEE_CZ_YS), ("DC-DC", SEE_DC_DC))
+]
+
+
+def _approved_2026(city: City) -> None:
+    from app.services import publications
+
+    _calibrated_2026(city)
+    unit_of_work(lambda: publications.approve(person("admin"), 2026))
+
+
+def _published_2026(city: City) -> None:
+    from app.services import publications
+
+    _approved_2026(city)
+    publications.publish(person("admin"), 2026)
+
+
+# Approval and publication (公示): the centre; the publication, once published, everyone.
+# Appeals of a department: the centre, the review panel and the department's own people.
+APPEALS_CZ_YS = row(200, 403, 200, 200, 403, 200, 404)
+APPEALS_DC_DC = row(200, 404, 404, 404, 403, 200, 404)
+CASES += [
+    Case(
+        "POST",
+        f"{CAMPAIGN}/approve",
+        admin_only(201),
+        path=_in_2026("approve"),
+        setup=_calibrated_2026,
+    ),
+    Case(
+        "POST",
+        f"{CAMPAIGN}/publish",
+        admin_only(200),
+        path=_in_2026("publish"),
+        setup=_approved_2026,
+    ),
+    Case(
+        "GET",
+        f"{CAMPAIGN}/publication",
+        everyone(200),
+        path=_in_2026("publication"),
+        setup=_published_2026,
+    ),
+    Case("GET", f"{V1}/appeals", everyone(200), path=lambda c, a: f"{V1}/appeals?year=2026"),
+    Case(
+        "GET",
+        f"{V1}/appeals",
+        APPEALS_CZ_YS,
+        path=lambda c, a: f"{V1}/appeals?department_id={c.departments['CZ-YS']}",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/appeals",
+        APPEALS_DC_DC,
+        path=lambda c, a: f"{V1}/appeals?department_id={c.departments['DC-DC']}",
+        label="DC-DC",
+    ),
+]
+
+
 def test_matrix_covers_every_api_endpoint(app):
     api_rules = {
         (method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule))
@@ -591,6 +832,9 @@ def _call(client, api_as, city: City, case: Case, actor: str):
     kwargs: dict = {}
     if case.json:
         kwargs["json"] = case.json(city, actor)
+    if case.form:
+        kwargs["data"] = case.form(city, actor)
+        kwargs["content_type"] = "multipart/form-data"
     if case.upload:
         query, file = case.upload
         url += query

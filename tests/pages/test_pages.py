@@ -179,6 +179,25 @@ def test_overdue_marker_after_the_due_time(client, login_as, clock):
     assert 'class="badge overdue"' in body and "已超期" in body
 
 
+def test_yellow_and_red_cards_show_in_the_inbox_and_the_leader_is_told(client, login_as, clock):
+    from app.services import escalation
+
+    start_instance()
+    login_as("head_fin")
+    clock.advance(timedelta(days=10, minutes=1))
+    assert escalation.sweep() == {"yellow_card": 1}
+    body = client.get("/").get_data(True)
+    assert 'class="badge card-yellow_card">黄牌<' in body
+    assert "黄牌：「预算科」的「起草绩效责任书」已于2026-01-15 09:00超期" in body
+    clock.advance(timedelta(days=4))
+    assert escalation.sweep() == {"red_card": 1}
+    assert 'class="badge card-red_card">红牌<' in client.get("/").get_data(True)
+    client.post("/logout", data={"csrf_token": csrf(client.get("/"))})
+    login_as("leader_li")
+    body = client.get("/").get_data(True)
+    assert ">红牌</span>" in body and "请督办" in body
+
+
 def test_overdue_review_reminder_is_shown_and_can_be_marked_read(client, login_as, clock):
     start_instance()
     draft = ready_task("draft_letter")
@@ -422,7 +441,7 @@ def test_approve_then_both_sign_and_the_letter_is_locked(client, login_as):
     assert letter.status == "locked" and letter.content_hash
 
     instance_page = client.get(f"/instances/{letter.instance_id}").get_data(True)
-    assert "已完成" in instance_page and "已签署锁定" in instance_page
+    assert "等待定时" in instance_page and "已签署锁定" in instance_page  # monitoring has begun
     assert "没有待办环节" in instance_page
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models import AuditEvent, CalibrationEntry, Campaign, Department, DepartmentResult
 from app.rules.grading import QuotaRule, quota_count
-from app.services import campaigns, results
+from app.services import campaigns, publications, results
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.transactions import unit_of_work
 from tests.conftest import person
@@ -245,7 +245,13 @@ def test_a_result_without_a_row_and_a_campaign_without_results(campaign):
 
 def test_results_are_shown_only_for_departments_the_person_sees(eleven):
     visible = lambda who: {r.department.code for r in results.results(person(who), 2026)}  # noqa: E731
-    assert visible("admin") == set(SCORES) == visible("kh_chen")
+    # before publication (公示) only the centre sees results
+    assert visible("admin") == set(SCORES)
+    assert visible("kh_chen") == visible("head_fin") == visible("fy_he") == set()
+    unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    unit_of_work(lambda: publications.approve(person("admin"), 2026))
+    publications.publish(person("admin"), 2026)
+    assert visible("admin") == set(SCORES) == visible("kh_chen") == visible("fy_he")
     assert visible("head_fin") == {"CZ-YS"} == visible("staff_fin")
     assert visible("leader_li") == {"CZ-YS", "RS-RS"}
     assert visible("expert_gao") == set()

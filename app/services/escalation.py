@@ -1,0 +1,130 @@
+"""Escalating overdue steps: reminder, yellow card, red card (app.rules.escalation).
+
+Escalation lives on the human-task projection, not in the diagrams: every user task with a
+due time escalates the same way, so a diagram states only the due time (`dueIn`, or a
+boundary timer) and cannot forget or misdraw the three levels. The policy comes from the
+instance's campaign settings (`escalation`), working days from the centre's calendar.
+
+A sweep takes one step at a time under its row lock (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so racing sweeps never send a card twice), raises it to the level it has reached,
+and tells people: the reminder and the yellow card go to whoever the step waits for, the red
+card to the department's supervising leader(s). A step nobody can be told about goes to the
+centre. Each change is an instance event and an audit record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Campaign, HumanTask, InstanceEvent, ProcessInstance
+from app.rules.calendar import WorkCalendar
+from app.rules.campaign_settings import parse
+from app.rules.escalation import EscalationPolicy, Level, is_escalation, level_at
+from app.services import audit, calendar, notices, permissions
+from app.services.transactions import unit_of_work
+
+MESSAGES = {
+    Level.REMINDER: "提醒：「{department}」的「{step}」将于{due}到期，请及时办理。",
+    Level.YELLOW_CARD: "黄牌：「{department}」的「{step}」已于{due}超期，请尽快办理。",
+    Level.RED_CARD: (
+        "红牌：「{department}」的「{step}」超期已逾{days}个工作日（{due}到期），请督办。"
+    ),
+}
+
+
+def _policies() -> dict[int, EscalationPolicy]:
+    """Each campaign's policy (a handful of rows)."""
+    rows = db.session.execute(select(Campaign.id, Campaign.settings)).all()
+    return {cid: parse(doc).escalation for cid, doc in rows}
+
+
+def _recipients(task: HumanTask, level: Level) -> list:
+    if level == Level.RED_CARD:
+        people = permissions.candidates("supervising_leader", task.department)
+    else:
+        people = notices.holders(task)
+    return people or permissions.centre_admins()
+
+
+def _escalate(task: HumanTask, level: Level, policy: EscalationPolicy) -> None:
+    due = task.due_at.astimezone(clock.LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    message = MESSAGES[level].format(
+        department=task.department.name,
+        step=task.name,
+        due=due,
+        days=policy.red_after_working_days,
+    )
+    told = notices.notify(_recipients(task, level), task.instance_id, str(level), message)
+    task.escalation = str(level)
+    task.escalated_at = clock.now()
+    detail = {"level": str(level), "human_task_id": task.id, "notified": told}
+    db.session.add(
+        InstanceEvent(
+            instance_id=task.instance_id,
+            kind="escalated",
+            bpmn_id=task.bpmn_id,
+            name=task.name,
+            detail=detail,
+        )
+    )
+    audit.record("task.escalated", None, "human_task", task.id, **detail)
+
+
+def _candidates(now: datetime, horizon: datetime) -> list[tuple[int, datetime, str, int]]:
+    """(task id, due, level, campaign id) of ready steps that may be due for a new level."""
+    return db.session.execute(
+        select(HumanTask.id, HumanTask.due_at, HumanTask.escalation, ProcessInstance.campaign_id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            HumanTask.status == "ready",
+            HumanTask.due_at.is_not(None),
+            HumanTask.due_at < horizon,
+            HumanTask.escalation != str(Level.RED_CARD),
+        )
+        .order_by(HumanTask.id)
+    ).all()
+
+
+def _escalate_one(task_id: int, now: datetime, cal: WorkCalendar, policy) -> Level | None:
+    """Lock the step (skipping it if another sweep holds it), check again, escalate."""
+    task = db.session.scalars(
+        select(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.status == "ready")
+        .with_for_update(skip_locked=True)
+    ).first()
+    if task is None:
+        return None
+    reached = level_at(task.due_at, now, cal, policy)
+    if not is_escalation(Level(task.escalation), reached):
+        return None
+    _escalate(task, reached, policy)
+    return reached
+
+
+def sweep() -> dict[str, int]:
+    """Escalate every step that has reached a new level; counts by level. One read finds
+    them; each is then escalated in its own transaction under its row lock."""
+    now = clock.now()
+    cal = calendar.current()
+    policies = _policies()
+    default = EscalationPolicy()
+    longest = max((p.remind_before for p in policies.values()), default=timedelta(0))
+    horizon = now + max(longest, default.remind_before)
+    due = [
+        (task_id, policies.get(campaign_id, default))
+        for task_id, due_at, level, campaign_id in _candidates(now, horizon)
+        if is_escalation(
+            Level(level), level_at(due_at, now, cal, policies.get(campaign_id, default))
+        )
+    ]
+    db.session.rollback()  # end the read; each escalation is its own unit of work
+    counts: dict[str, int] = {}
+    for task_id, policy in due:
+        level = unit_of_work(lambda t=task_id, p=policy: _escalate_one(t, now, cal, p))
+        if level is not None:
+            counts[str(level)] = counts.get(str(level), 0) + 1
+    return counts

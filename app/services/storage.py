@@ -1,0 +1,58 @@
+"""Where uploaded files (evidence) live: one small interface, a local directory behind it.
+
+Files are content-addressed: the key is `ab/<sha256><suffix>`, so storing the same bytes twice
+stores them once, a key never changes meaning, and a file written for a transaction that then
+rolls back is an orphan that harms nothing. The directory is `STORAGE_DIR` (default
+`<instance>/storage`). Another backend (object storage) implements `Storage` and is returned
+by `storage()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+
+
+class Storage(Protocol):
+    def put(self, data: bytes, suffix: str = "") -> tuple[str, str]:
+        """Store the bytes; returns (key, sha256 hex)."""
+
+    def read(self, key: str) -> bytes: ...
+
+
+class LocalStorage:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"bad storage key {key!r}")
+        return path
+
+    def put(self, data: bytes, suffix: str = "") -> tuple[str, str]:
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{digest[:2]}/{digest}{suffix.lower()}"
+        path = self._path(key)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # write beside, then rename: a reader never sees half a file
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, path)
+        return key, digest
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+
+def storage() -> Storage:
+    root = current_app.config.get("STORAGE_DIR") or Path(
+        current_app.config["INSTANCE_PATH"], "storage"
+    )
+    return LocalStorage(root)
