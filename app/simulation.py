@@ -44,6 +44,7 @@ from app.models import (
     SurveyLink,
     Unit,
 )
+from app.rules.quarterly import adds_up
 from app.rules.templates import TEMPLATES
 from app.services import (
     actuals,
@@ -336,7 +337,7 @@ def _actor_for(task: HumanTask) -> Person | None:
 
 def _figure(line, quality: float, rng: random.Random, share: float = 1.0) -> Decimal:
     """A plausible value for a letter line: near its target, better for better departments."""
-    if (line.kind == "common" and line.unit == "级") or line.target is None:
+    if line.target is None:  # a qualitative line: its behaviourally anchored level, 1-5
         return Decimal(rng.choice([3, 4, 4, 5] if quality > 0.85 else [2, 3, 3, 4]))
     target = Decimal(line.target)
     shortfall = Decimal(str((1 - quality) * rng.uniform(0.3, 1.7)))
@@ -430,7 +431,9 @@ class YearSimulation:
                 def report(inst=instance, let=letter, per=period, sh=share, q=quality, h=head):
                     for line in let.lines:
                         if line.indicator_code:
-                            value = _figure(line, q, self.rng, sh if _adds_up(line) else 1.0)
+                            value = _figure(
+                                line, q, self.rng, sh if adds_up(line.unit, line.name) else 1.0
+                            )
                             actuals.report(h, inst.department_id, line.indicator_code, per, value)
 
                 unit_of_work(report)
@@ -596,9 +599,3 @@ def _quarter_end(year: int, quarter: int) -> datetime:
     if quarter == 4:
         return datetime(year + 1, 1, 1, tzinfo=LOCAL_ZONE) - timedelta(hours=12)
     return datetime(year, quarter * 3 + 1, 1, tzinfo=LOCAL_ZONE) - timedelta(hours=12)
-
-
-def _adds_up(line) -> bool:
-    from app.rules.quarterly import CUMULATIVE_UNITS
-
-    return (line.unit or "").strip() in CUMULATIVE_UNITS or "进度" in line.name

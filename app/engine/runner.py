@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -128,14 +128,21 @@ _SPEC_CACHE: dict[str, tuple[Any, dict[str, Any]]] = {}
 _SPEC_CACHE_SIZE = 64
 
 
-def _restore_specs(specs: Mapping[str, Any], cache_key: str | None) -> tuple[Any, dict[str, Any]]:
+Specs = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
+
+def _restore_specs(specs: Specs, cache_key: str | None) -> tuple[Any, dict[str, Any]]:
     """Spec objects for stored specs, restored once per definition version and then shared.
+    `specs` may be a loader, called only on a cache miss (the stored specs of the whole year's
+    diagram are ~100 KB: not worth reading for every completion).
 
     SpiffWorkflow's restore writes objects into the dict it is given, so it only ever sees a
     private copy of the stored JSON.
     """
     if cache_key is not None and cache_key in _SPEC_CACHE:
         return _SPEC_CACHE[cache_key]
+    if callable(specs):
+        specs = specs()
     fresh = json.loads(json.dumps(specs))
     restored = (
         SERIALIZER.from_dict(fresh["spec"]),
@@ -149,7 +156,7 @@ def _restore_specs(specs: Mapping[str, Any], cache_key: str | None) -> tuple[Any
 
 
 def start(
-    specs: Mapping[str, Any],
+    specs: Specs,
     call_service: ServiceCaller | None,
     data: Mapping[str, Any],
     cache_key: str | None = None,
@@ -163,7 +170,7 @@ def start(
 
 
 def load(
-    specs: Mapping[str, Any],
+    specs: Specs,
     state: Mapping[str, Any],
     call_service: ServiceCaller | None,
     cache_key: str | None = None,

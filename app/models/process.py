@@ -43,9 +43,10 @@ class ProcessDefinition(db.Model):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
-    source: Mapped[str] = mapped_column(Text)
+    # Deferred: a completion needs neither once the runner has the specs cached by hash.
+    source: Mapped[str] = mapped_column(Text, deferred=True)
     spec_hash: Mapped[str] = mapped_column(String(64))
-    specs: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    specs: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
     elements: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -46,9 +46,14 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 def accumulates(definition: IndicatorDefinition) -> bool:
     """Whether the line's figure grows through the year (see the module docstring)."""
-    if definition.unit.strip() in CUMULATIVE_UNITS:
+    return adds_up(definition.unit, definition.name)
+
+
+def adds_up(unit: str | None, name: str) -> bool:
+    """`accumulates` for any line: by its unit and its name."""
+    if (unit or "").strip() in CUMULATIVE_UNITS:
         return True
-    return any(marker in definition.name for marker in PROGRESS_MARKERS)
+    return any(marker in name for marker in PROGRESS_MARKERS)
 
 
 def is_quantitative(definition: IndicatorDefinition) -> bool:

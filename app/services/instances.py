@@ -71,7 +71,7 @@ def _lock(instance_id: int) -> ProcessInstance:
 def _load(instance: ProcessInstance) -> runner.Run:
     definition = instance.definition
     return runner.load(
-        definition.specs, instance.state, _service_caller(instance), definition.spec_hash
+        lambda: definition.specs, instance.state, _service_caller(instance), definition.spec_hash
     )
 
 
