@@ -6,5 +6,5 @@ bash scripts/setup.sh
 export FLASK_APP=app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
-echo "==> serving on http://127.0.0.1:5000 (Ctrl-C stops)"
+echo "==> serving on http://127.0.0.1:${PORT:-5000} (Ctrl-C stops)"
 exec .venv/bin/flask serve --host 127.0.0.1 --port "${PORT:-5000}"
