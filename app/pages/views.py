@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,8 +10,10 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db, login_manager
 from app.models import HumanTask, Notice, Person, ProcessInstance
-from app.services import accounts, instances, letters, notices, permissions
-from app.services.errors import Forbidden, NotFound
+from app.pages import inbox_args
+from app.services import accounts, assignments, instances, letters, notices, permissions
+from app.services import inbox as task_inbox
+from app.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from app.services.transactions import unit_of_work
 
 bp = Blueprint("pages", __name__)
@@ -48,13 +50,80 @@ def instance_for(instance_id: int, person: Person) -> ProcessInstance:
 @bp.get("/")
 @login_required
 def inbox():
-    """My ready tasks, soonest due first, and my unread notices."""
+    """My ready tasks in two tabs (mine / group), filtered, sorted and paged, and my unread
+    notices. A bad query parameter answers 400 with the reason beside the filters."""
+    person = actor()
+    query, errors = inbox_args.parse(request.args)
+    result = choices = None
+    try:
+        choices = task_inbox.choices(person, query.department_id)
+    except Invalid:
+        errors["department"] = str(inbox_args.UNKNOWN_DEPARTMENT)
+        choices = task_inbox.choices(person)
+    if not errors:
+        result = task_inbox.page(person, query)
     return render_template(
         "inbox.html",
-        tasks=instances.inbox(actor()),
-        notices=notices.unread_for(actor()),
+        result=result,
+        query=query,
+        errors=errors,
+        choices=choices,
+        filters={
+            name: value
+            for name, value in inbox_args.given(request.args).items()
+            if name in inbox_args.FILTERS and name not in errors
+        },
+        param_names=inbox_args.NAMES,
+        notices=notices.unread_for(person),
         now=clock.now(),
-    )
+    ), (400 if errors else 200)
+
+
+def _back_to_inbox():
+    """Back to the inbox as it was (the form's action carries the inbox's query string)."""
+    return redirect(url_for(".inbox", **inbox_args.given(request.args)))
+
+
+def _handover_refused(task_id: int, person: Person, exc: ServiceError) -> str:
+    """Why a claim or unclaim was refused, in the reader's language."""
+    if isinstance(exc, NotFound):
+        return _("找不到该任务。")
+    task = instances.get_task(task_id, person)
+    if task.status != "ready":
+        return _("该任务已办结或已取消。")
+    if task.assignee_id is not None and task.assignee_id != person.id:
+        return _("该任务已由 %(name)s 认领，不能再认领。", name=task.assignee.display_name)
+    if task.personal:
+        return _("该任务指定由你本人办理（如评价票），不能退回组内。")
+    if isinstance(exc, Forbidden):
+        return _("你不是该任务的办理人。")
+    return _("该任务刚被他人变更，请刷新后重试。")
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim_task(task_id: int):
+    person = actor()
+    try:
+        task = unit_of_work(lambda: assignments.claim(task_id, person))
+    except ServiceError as exc:  # refused: nothing was written (the unit of work rolled back)
+        flash(_handover_refused(task_id, person, exc), "error")
+    else:
+        flash(_("已认领：%(name)s。该任务已移到“我的任务”。", name=task.name), "success")
+    return _back_to_inbox()
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+def unclaim_task(task_id: int):
+    person = actor()
+    try:
+        task = unit_of_work(lambda: assignments.unclaim(task_id, person))
+    except ServiceError as exc:  # refused: nothing was written (the unit of work rolled back)
+        flash(_handover_refused(task_id, person, exc), "error")
+    else:
+        flash(_("已退回组内：%(name)s。", name=task.name), "success")
+    return _back_to_inbox()
 
 
 def _mark_read(notice_id: int, person: Person) -> None:
