@@ -64,6 +64,8 @@ def from_environment() -> dict:
         "EVIDENCE_MAX_BYTES": int(os.environ.get("EVIDENCE_MAX_BYTES", str(2_000_000))),
         # Monthly spot checks: ledger entries drawn per month (a diagram may pass `size`).
         "SPOT_CHECK_SAMPLE_SIZE": int(os.environ.get("SPOT_CHECK_SAMPLE_SIZE", "5")),
+        # The overdue board (督办看板) also lists steps due within this many days.
+        "OVERDUE_SOON_DAYS": int(os.environ.get("OVERDUE_SOON_DAYS", "2")),
         # Data-source pulls: the first retry waits this long, each next one twice as long.
         "PULL_BACKOFF_SECONDS": float(os.environ.get("PULL_BACKOFF_SECONDS", "0.5")),
     }

@@ -22,6 +22,7 @@ def register(app: Flask, api: Api) -> None:
         instances,
         library,
         org,
+        overdue,
         quarterly,
         spot_checks,
         tasks,
@@ -43,6 +44,7 @@ def register(app: Flask, api: Api) -> None:
         appeals,
         quarterly,
         spot_checks,
+        overdue,
     )
     for module in modules:
         csrf.exempt(module.blp)

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         audit_trail,
         auth,
         display,
+        overdue_board,
         survey,
         tasks,
         views,

@@ -33,6 +33,9 @@ DEPARTMENT_VIEWERS = frozenset(
     }
 )
 ACTUAL_REPORTERS = frozenset({"department_head", "staff"})
+# Who tracks overdue steps (督办): the centre city-wide, a supervising leader over their
+# departments, a department head over their own.
+SUPERVISORS = frozenset({"centre_admin", "supervising_leader", "department_head"})
 
 
 def holds(person: Person, role: str, department: Department | None = None) -> bool:
@@ -61,6 +64,19 @@ def visible_departments(person: Person) -> Select[tuple[int]]:
     """Ids of the departments the person may see, as a subquery for list endpoints."""
     return select(Department.id).where(
         _assignment_exists(person.id, DEPARTMENT_VIEWERS, Department.id, Department.unit_id)
+    )
+
+
+def may_supervise(person: Person) -> bool:
+    """Whether the person may open the overdue board (督办看板) at all."""
+    return any(a.role in SUPERVISORS for a in person.current_roles())
+
+
+def supervised_departments(person: Person) -> Select[tuple[int]]:
+    """Ids of the departments whose overdue steps the person tracks: a subset of the ones
+    they may see (every supervising role is a department viewer)."""
+    return select(Department.id).where(
+        _assignment_exists(person.id, SUPERVISORS, Department.id, Department.unit_id)
     )
 
 

@@ -814,6 +814,39 @@ CASES += [
 ]
 
 
+def _drafts_due_soon(city: City) -> None:
+    """A day before the drafts of CZ-YS and DC-DC fall due: both are on the overdue board."""
+    from datetime import UTC, datetime
+
+    from app import clock as app_clock
+
+    app_clock.current().set(datetime(2026, 1, 14, 1, 0, tzinfo=UTC))
+
+
+# The overdue board (督办看板): the centre, supervising leaders and department heads, each over
+# the departments they track; DC-DC is neither leader_li's nor head_fin's.
+OVERDUE = row(200, 200, 200, 403, 403, 403, 403)
+CASES += [
+    Case("GET", f"{V1}/overdue", OVERDUE, setup=_drafts_due_soon),
+    Case(
+        "GET",
+        f"{V1}/overdue",
+        OVERDUE,
+        path=lambda c, a: f"{V1}/overdue?level=due_soon&department_id={c.departments['CZ-YS']}",
+        setup=_drafts_due_soon,
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/overdue",
+        row(200, 404, 404, 403, 403, 403, 403),
+        path=lambda c, a: f"{V1}/overdue?department_id={c.departments['DC-DC']}",
+        setup=_drafts_due_soon,
+        label="DC-DC",
+    ),
+]
+
+
 def test_matrix_covers_every_api_endpoint(app):
     api_rules = {
         (method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule))
