@@ -3,31 +3,17 @@ the department's own is checked by `app.services.appeals`, on the same field pat
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.forms.schemas import score_field
 
 TEXT_MAX = 2000
 MAX_LINES = 60
 ID = validate.Range(min=1, max=2**31 - 1)
 
 
-def _at_most_two_places(value: Decimal) -> None:
-    if value.as_tuple().exponent < -2:
-        raise ValidationError("分数最多两位小数")
-
-
 def _score() -> fields.Decimal:
-    return fields.Decimal(
-        load_default=None,
-        allow_none=True,
-        as_string=True,
-        allow_nan=False,
-        validate=[
-            validate.Range(min=Decimal(0), max=Decimal(100), error="分数须在0至100之间"),
-            _at_most_two_places,
-        ],
-    )
+    return score_field(load_default=None, allow_none=True, as_string=True)
 
 
 def _blank(value: str | None) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -11,9 +13,26 @@ from app.rules.letters import DIRECTIONS, KINDS, letter_errors
 MAX_LINES = 60
 
 
-def _at_most_two_places(value: Decimal) -> None:
-    if value.as_tuple().exponent < -2:
-        raise ValidationError("权重最多两位小数")
+def at_most_two_places(message: str) -> Callable[[Decimal], None]:
+    """A validator refusing more than two decimal places, with the form's own message."""
+
+    def check(value: Decimal) -> None:
+        if value.as_tuple().exponent < -2:
+            raise ValidationError(message)
+
+    return check
+
+
+def score_field(**kwargs: Any) -> fields.Decimal:
+    """A mark or a corrected score: 0 to 100, two decimal places at most."""
+    return fields.Decimal(
+        allow_nan=False,
+        validate=[
+            validate.Range(min=0, max=100, error="分数须在0至100之间"),
+            at_most_two_places("分数最多两位小数"),
+        ],
+        **kwargs,
+    )
 
 
 def _figure() -> fields.Decimal:
@@ -45,7 +64,7 @@ class LetterLineSchema(Schema):
         as_string=True,
         validate=[
             validate.Range(min=Decimal("0"), max=Decimal("100"), min_inclusive=False),
-            _at_most_two_places,
+            at_most_two_places("权重最多两位小数"),
         ],
         allow_nan=False,
     )
@@ -80,19 +99,7 @@ class LetterSignSchema(Schema):
     confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="必须确认签署"))
 
 
-def _score_places(value: Decimal) -> None:
-    if value.as_tuple().exponent < -2:
-        raise ValidationError("分数最多两位小数")
-
-
 class BallotSchema(Schema):
     """A leader's or a peer's mark for the department (0–100, two decimals at most)."""
 
-    score = fields.Decimal(
-        required=True,
-        allow_nan=False,
-        validate=[
-            validate.Range(min=0, max=100, error="分数须在0至100之间"),
-            _score_places,
-        ],
-    )
+    score = score_field(required=True)

@@ -9,15 +9,12 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.forms.schemas import at_most_two_places
+
 MAX_POINTS = Decimal("10")
 MAX_ITEMS = 100
 TEXT_MAX = 2000
 ID = validate.Range(min=1, max=2**31 - 1)
-
-
-def _at_most_two_places(value: Decimal) -> None:
-    if value.as_tuple().exponent < -2:
-        raise ValidationError("扣分最多两位小数")
 
 
 def points_field(**kwargs) -> fields.Decimal:
@@ -28,7 +25,7 @@ def points_field(**kwargs) -> fields.Decimal:
             validate.Range(
                 min=Decimal("0"), max=MAX_POINTS, error=f"扣分须在 0 至 {MAX_POINTS} 分之间"
             ),
-            _at_most_two_places,
+            at_most_two_places("扣分最多两位小数"),
         ],
         **kwargs,
     )
