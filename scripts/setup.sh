@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 want_browser=0
 [[ "${1:-}" == "--test" ]] && want_browser=1
 
-if [[ $want_browser == 1 ]] && ! { [[ -x /usr/bin/chromium ]] && fc-list 2>/dev/null | grep -qi "noto.*cjk"; }; then
+if [[ $want_browser == 1 ]] && ! { [[ -x /usr/bin/chromium ]] && fc-list 2>/dev/null | grep -i "noto.*cjk" >/dev/null; }; then
   echo "==> installing chromium and fonts-noto-cjk (apt-get)"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
