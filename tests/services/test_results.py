@@ -137,7 +137,9 @@ def test_calibration_applies_the_quota_ranks_everyone_and_logs_each_change(eleve
     again = unit_of_work(lambda: results.calibrate(person("admin"), 2026))
     assert again.changes == [] and len(results.calibration_log(person("admin"), 2026)) == 2
     assert db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "campaign.calibrate")
+        select(AuditEvent.detail)
+        .where(AuditEvent.action == "campaign.calibrate")
+        .order_by(AuditEvent.id)
     ).first() == {"year": 2026, "assessed": 11, "quota": 2, "approval": None, "changes": 2}
 
 
