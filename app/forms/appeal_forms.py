@@ -57,6 +57,8 @@ def _result_view(task: HumanTask) -> dict[str, Any] | None:
         "final_score": _text(row.final_score),
         "grade": row.grade,
         "rank": row.rank,
+        "year": task.instance.campaign.year,
+        "department_id": row.department_id,
     }
 
 

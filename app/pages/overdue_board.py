@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 
 from app.api.overdue_schemas import OverdueQuerySchema
 from app.errors import flatten_fields
+from app.exports import safe_cell
 from app.pages.display import BEIJING, ESCALATION_CARDS, ROLES, label, local_time
 from app.pages.views import actor, bp
 from app.services import overdue, permissions
@@ -166,18 +167,11 @@ def _attachment(body: bytes, mimetype: str, board: overdue.Board, ext: str) -> R
     )
 
 
-def _safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would take for a formula (=, +, -, @) is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv_rows(rows: Iterable[overdue.Row]) -> Iterable[list[Any]]:
     for row in rows:
         values = _values(row)
         values[7] = local_time(row.due_at)
-        yield [_safe_cell(v) for v in values]
+        yield [safe_cell(v) for v in values]
 
 
 @bp.get("/supervise/overdue.csv")
@@ -203,7 +197,7 @@ def overdue_xlsx():
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in board.rows:
-        sheet.append([_safe_cell(v) for v in _values(row)])
+        sheet.append([safe_cell(v) for v in _values(row)])
         sheet.cell(row=sheet.max_row, column=8).number_format = "yyyy-mm-dd hh:mm"
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJKLM", COLUMN_WIDTHS, strict=True):

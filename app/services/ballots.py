@@ -195,6 +195,12 @@ def cast(voter: Person, year: int, department_id: int, rater_group: str, score: 
     return ballot
 
 
+def mean_hidden(rater_group: str, ballots: int) -> bool:
+    """The anonymity rule: a peer or service-recipient mean over fewer than
+    `ANONYMITY_MIN_BALLOTS` ballots is not shown (the leader's score is not anonymous)."""
+    return rater_group != "leader" and ballots < current_app.config["ANONYMITY_MIN_BALLOTS"]
+
+
 def summary(viewer: Person, year: int, department_id: int) -> list[GroupSummary]:
     """Per rater group: ballot count and, over enough ballots, the mean."""
     department = _department(department_id)
@@ -209,11 +215,10 @@ def summary(viewer: Person, year: int, department_id: int) -> list[GroupSummary]
             .group_by(Ballot.rater_group)
         )
     )
-    minimum = current_app.config["ANONYMITY_MIN_BALLOTS"]
     result = []
     for group in RATER_GROUPS:
         count, mean = rows.get(group, (0, None))
-        hidden = group != "leader" and count < minimum
+        hidden = mean_hidden(group, count)
         shown = None if hidden or mean is None else Decimal(str(mean)).quantize(Decimal("0.01"))
         result.append(GroupSummary(group, count, shown, hidden and count > 0))
     return result
