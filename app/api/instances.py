@@ -1,10 +1,17 @@
-"""Process instances: start one for a department and year, read it with its history, retry."""
+"""Process instances: start one for a department and year, read it with its history, retry,
+suspend, resume and terminate it (the centre)."""
 
 from flask.views import MethodView
 
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
-from app.api.schemas import ID, InstanceDetailSchema, InstanceSchema, StartInstanceSchema
+from app.api.schemas import (
+    ID,
+    InstanceActionSchema,
+    InstanceDetailSchema,
+    InstanceSchema,
+    StartInstanceSchema,
+)
 from app.services import instances
 from app.services.transactions import unit_of_work
 
@@ -46,3 +53,39 @@ class InstanceRetry(MethodView):
     def post(self, instance_id: int):
         """Retry an instance in error (centre admins)."""
         return unit_of_work(lambda: instances.retry(instance_id, actor()))
+
+
+@blp.route(f"/<{ID}:instance_id>/suspend")
+class InstanceSuspend(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.arguments(InstanceActionSchema)
+    @blp.response(200, InstanceSchema)
+    def post(self, args, instance_id: int):
+        """Suspend a running instance with a reason: no task completes, no timer fires and
+        no step escalates until it is resumed (centre admins)."""
+        return unit_of_work(lambda: instances.suspend(instance_id, actor(), args["reason"]))
+
+
+@blp.route(f"/<{ID}:instance_id>/resume")
+class InstanceResume(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.arguments(InstanceActionSchema)
+    @blp.response(200, InstanceSchema)
+    def post(self, args, instance_id: int):
+        """Resume a suspended instance (reason optional); timers that fell due meanwhile fire
+        on the next sweep (centre admins)."""
+        return unit_of_work(lambda: instances.resume(instance_id, actor(), args["reason"]))
+
+
+@blp.route(f"/<{ID}:instance_id>/terminate")
+class InstanceTerminate(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.arguments(InstanceActionSchema)
+    @blp.response(200, InstanceSchema)
+    def post(self, args, instance_id: int):
+        """Terminate an instance with a reason: its open tasks are cancelled and it never runs
+        again (centre admins)."""
+        return unit_of_work(lambda: instances.terminate(instance_id, actor(), args["reason"]))

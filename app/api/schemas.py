@@ -120,6 +120,13 @@ class InstanceSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
+class InstanceActionSchema(Schema):
+    """Why the centre suspends, resumes or terminates an instance (required for suspend and
+    terminate, at most 500 characters; checked by the service so pages get the same rule)."""
+
+    reason = fields.String(load_default=None, allow_none=True)
+
+
 class InstanceDetailSchema(InstanceSchema):
     tasks = fields.List(fields.Nested(HumanTaskSchema))
     history = fields.List(fields.Nested(EventSchema))

@@ -50,6 +50,14 @@ EVENT_KINDS = {
     "retried": _l("重试"),
     "escalated": _l("督办升级"),
     "message": _l("收到通知"),
+    "suspended": _l("暂停"),
+    "resumed": _l("已恢复"),
+    "terminated": _l("终止"),
+    "task_claimed": _l("认领"),
+    "task_unclaimed": _l("退回组内"),
+    "task_delegated": _l("委托"),
+    "task_reassigned": _l("改派任务"),
+    "task_released": _l("交回待认领"),
 }
 NOTICE_KINDS = {
     "overdue_reminder": _l("超期提醒"),

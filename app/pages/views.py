@@ -160,11 +160,23 @@ def instance(instance_id: int):
         )
         for t in open_tasks
     }
+    centre = permissions.is_centre_admin(actor())
     return render_template(
         "instance.html",
         instance=found,
         open_tasks=open_tasks,
         candidates=candidates,
+        centre=centre,
+        # whom the centre may reassign a task to: any active person
+        people=list(
+            db.session.scalars(
+                select(Person)
+                .where(Person.active.is_(True))
+                .order_by(Person.department_id.is_(None), Person.department_id, Person.id)
+            )
+        )
+        if centre and open_tasks
+        else [],
         history=instances.history(found),
         letter=letters.current(found.id),
         now=clock.now(),

@@ -24,7 +24,7 @@ from app.models import Campaign, HumanTask, InstanceEvent, ProcessInstance
 from app.rules.calendar import WorkCalendar
 from app.rules.campaign_settings import parse
 from app.rules.escalation import EscalationPolicy, Level, is_escalation, level_at
-from app.services import audit, calendar, notices, permissions
+from app.services import audit, calendar, notices, permissions, timers
 from app.services.transactions import unit_of_work
 
 MESSAGES = {
@@ -84,6 +84,8 @@ def _candidates(now: datetime, horizon: datetime) -> list[tuple[int, datetime, s
             HumanTask.due_at.is_not(None),
             HumanTask.due_at < horizon,
             HumanTask.escalation != str(Level.RED_CARD),
+            # A suspended (or stopped) instance's steps wait; nobody is chased meanwhile.
+            ProcessInstance.status.in_(timers.ACTIVE),
         )
         .order_by(HumanTask.id)
     ).all()
@@ -96,7 +98,7 @@ def _escalate_one(task_id: int, now: datetime, cal: WorkCalendar, policy) -> Lev
         .where(HumanTask.id == task_id, HumanTask.status == "ready")
         .with_for_update(skip_locked=True)
     ).first()
-    if task is None:
+    if task is None or task.instance.status not in timers.ACTIVE:
         return None
     reached = level_at(task.due_at, now, cal, policy)
     if not is_escalation(Level(task.escalation), reached):

@@ -306,6 +306,104 @@ def retry(instance_id: int, actor: Person) -> ProcessInstance:
     return instance
 
 
+# -- the centre's actions on an instance: suspend, resume, terminate ---------------------------
+
+REASON_MAX = 500
+SUSPENDABLE = ("running", "waiting_people", "waiting_timer", "waiting_message")
+
+
+def _reason(reason: object, required: bool = True) -> str | None:
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        if not required:
+            return None
+        raise Invalid("a reason is required", fields={"reason": ["请填写原因。"]})
+    if not isinstance(reason, str):
+        raise Invalid("the reason must be text", fields={"reason": ["原因须为文本。"]})
+    if len(reason) > REASON_MAX:
+        raise Invalid("the reason is too long", fields={"reason": [f"最多{REASON_MAX}字。"]})
+    return reason.strip()
+
+
+def _admin_action(instance_id: int, actor: Person, verb: str) -> ProcessInstance:
+    if not permissions.is_centre_admin(actor):
+        raise Forbidden(f"only the performance-management centre may {verb} instances")
+    return _lock(instance_id)
+
+
+def _record(instance: ProcessInstance, actor: Person, kind: str, **detail: Any) -> None:
+    db.session.add(
+        InstanceEvent(instance_id=instance.id, actor_id=actor.id, kind=kind, detail=detail)
+    )
+    audit.record(f"instance.{kind}", actor, "instance", instance.id, **detail)
+
+
+def suspend(instance_id: int, actor: Person, reason: object) -> ProcessInstance:
+    """Hold a running or waiting instance: no task completes, no timer fires, no message is
+    taken and its steps do not escalate until it is resumed."""
+    instance = _admin_action(instance_id, actor, "suspend")
+    text = _reason(reason)
+    if instance.status not in SUSPENDABLE:
+        raise Conflict(f"the instance is {instance.status}; only a running one can be suspended")
+    previous = instance.status
+    instance.status = "suspended"
+    instance.updated_at = clock.now()
+    _record(instance, actor, "suspended", reason=text, previous_status=previous)
+    db.session.flush()
+    return instance
+
+
+def resume(instance_id: int, actor: Person, reason: object = None) -> ProcessInstance:
+    """Back to the status the workflow's state implies; timers that fell due meanwhile fire
+    on the next sweep (`next_timer_at` is recomputed and left in the past)."""
+    instance = _admin_action(instance_id, actor, "resume")
+    text = _reason(reason, required=False)
+    if instance.status != "suspended":
+        raise Conflict(f"the instance is {instance.status}, not suspended")
+    snap = runner.snapshot(_load(instance).workflow)
+    instance.status = snap.status
+    instance.next_timer_at = snap.next_timer_at
+    instance.updated_at = clock.now()
+    detail: dict[str, Any] = {"status": snap.status}
+    if text:
+        detail["reason"] = text
+    _record(instance, actor, "resumed", **detail)
+    db.session.flush()
+    return instance
+
+
+def terminate(instance_id: int, actor: Person, reason: object) -> ProcessInstance:
+    """End an instance for good: its open tasks are cancelled and it never runs again."""
+    instance = _admin_action(instance_id, actor, "terminate")
+    text = _reason(reason)
+    if instance.status in CLOSED:
+        raise Conflict(f"the instance is already {instance.status}")
+    now = clock.now()
+    cancelled = list(
+        db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "ready"
+            )
+        )
+    )
+    for task in cancelled:
+        task.status = "cancelled"
+        task.completed_at = now
+    previous = instance.status
+    instance.status = "terminated"
+    instance.next_timer_at = None
+    instance.updated_at = now
+    _record(
+        instance,
+        actor,
+        "terminated",
+        reason=text,
+        previous_status=previous,
+        cancelled_task_ids=[task.id for task in cancelled],
+    )
+    db.session.flush()
+    return instance
+
+
 def get(instance_id: int, actor: Person) -> ProcessInstance:
     instance = db.session.get(ProcessInstance, instance_id)
     if instance is None or not permissions.may_view_instance(actor, instance):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ApiToken, Indicator, IndicatorTemplate, ProcessDefinition, RoleAssignment
 from app.rules import templates as seed_templates
-from app.services import accounts, assignments, library, plans
+from app.services import accounts, assignments, instances, library, plans
 from app.services.transactions import unit_of_work
 from tests.conftest import VALID_LETTER, person
 from tests.org.conftest import DC_DC_SECRETS, PASSWORD, City, readable
@@ -74,6 +74,10 @@ class Case:
 
 def _claim_cz_ys(city: City) -> None:
     unit_of_work(lambda: assignments.claim(city.drafts["CZ-YS"], person("head_fin")))
+
+
+def _suspend_cz_ys(city: City) -> None:
+    unit_of_work(lambda: instances.suspend(city.instances["CZ-YS"], person("admin"), "核查"))
 
 
 def _token_of_head_insp(city: City) -> None:
@@ -235,6 +239,28 @@ CASES = [
         f"{V1}/instances/<int:instance_id>/retry",
         admin_only(409),  # allowed, but the instance is not in error
         path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/retry",
+    ),
+    Case(
+        "POST",
+        f"{V1}/instances/<int:instance_id>/suspend",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/suspend",
+        json=lambda c, a: {"reason": "核查数据"},
+    ),
+    Case(
+        "POST",
+        f"{V1}/instances/<int:instance_id>/resume",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/resume",
+        json=lambda c, a: {},
+        setup=_suspend_cz_ys,
+    ),
+    Case(
+        "POST",
+        f"{V1}/instances/<int:instance_id>/terminate",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}/terminate",
+        json=lambda c, a: {"reason": "科室撤并"},
     ),
     Case("GET", f"{V1}/me", everyone(200)),
     Case(
