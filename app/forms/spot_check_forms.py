@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from app.models import Finding, HumanTask, LedgerEntry, SpotCheck
+from app.models import Evidence, Finding, HumanTask, LedgerEntry, SpotCheck
 from app.services import spot_checks
 
 if TYPE_CHECKING:
@@ -27,6 +27,10 @@ def confirm_effect(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
 
 def _points(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _evidence_name(evidence: Evidence | None) -> str | None:
+    return None if evidence is None else evidence.filename
 
 
 def entry_view(entry: LedgerEntry) -> dict[str, Any]:
@@ -50,8 +54,15 @@ def finding_view(finding: Finding) -> dict[str, Any]:
         "confirmed_points": _points(finding.confirmed_points),
         "status": finding.status,
         "evidence_note": finding.evidence_note,
+        "evidence": _evidence_name(finding.evidence),
         "rectifications": [
-            {"text": r.text, "evidence_note": r.evidence_note, "at": r.at.isoformat()}
+            {
+                "id": r.id,
+                "text": r.text,
+                "evidence_note": r.evidence_note,
+                "evidence": _evidence_name(r.evidence),
+                "at": r.at.isoformat(),
+            }
             for r in finding.rectifications
         ],
     }

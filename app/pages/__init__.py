@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         audit_trail,
         auth,
         display,
+        evidence,
         instance_actions,
         overdue_board,
         scorecards,

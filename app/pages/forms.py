@@ -165,6 +165,13 @@ PAYLOADS: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
 }
 
 
+# Form keys whose page rows may carry an evidence file: (form, files) → {"<list>.<index>": file}
+UPLOADS: dict[str, Callable[[Mapping[str, str], Mapping[str, Any]], dict[str, Any]]] = {
+    "spot_check_verify": spot_check_payloads.verify_uploads,
+    "finding_rectify": spot_check_payloads.rectify_uploads,
+}
+
+
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Marshmallow nests list errors by index (`{"lines": {0: {"weight": [...]}}}`) while the
     letter rules key them by path (`lines.0.weight`); pages want one flat path → messages."""

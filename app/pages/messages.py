@@ -46,6 +46,12 @@ _EXACT = {
     "该问题不在待认定之列": _l("该问题不在待认定之列"),
     "每个问题都须作出认定": _l("每个问题都须作出认定"),
     "佐证材料不存在": _l("佐证材料不存在"),
+    # evidence files (app/services/actuals.py check_evidence)
+    "佐证材料仅支持pdf、png、jpg、xlsx、docx、csv文件。": _l(
+        "佐证材料仅支持pdf、png、jpg、xlsx、docx、csv文件。"
+    ),
+    "文件为空。": _l("文件为空。"),
+    "csv文件须为UTF-8或GB18030文本。": _l("csv文件须为UTF-8或GB18030文本。"),
     # marshmallow defaults
     "Missing data for required field.": _l("此项必填"),
     "Not a valid number.": _l("请输入有效的数字"),
@@ -59,6 +65,8 @@ _EXACT = {
     "Not a valid integer.": _l("格式不正确"),
 }
 _WEIGHT_TOTAL = re.compile(r"^权重合计必须恰好为 100，当前为 (\S+)$")
+_TOO_LARGE = re.compile(r"^文件不能超过(\d+)字节。$")
+_NOT_ITS_TYPE = re.compile(r"^文件内容与扩展名(\S+)不符。$")
 
 
 def localize(path: str, message: str) -> str:
@@ -68,6 +76,12 @@ def localize(path: str, message: str) -> str:
     total = _WEIGHT_TOTAL.match(message)
     if total:
         return _("权重合计必须恰好为 100，当前为 %(total)s", total=total[1])
+    too_large = _TOO_LARGE.match(message)
+    if too_large:
+        return _("文件不能超过%(limit)s字节。", limit=too_large[1])
+    not_its_type = _NOT_ITS_TYPE.match(message)
+    if not_its_type:
+        return _("文件内容与扩展名%(suffix)s不符。", suffix=not_its_type[1])
     field = path.rsplit(".", 1)[-1]
     if message.startswith("Must be one of"):
         return _("请选择一个有效选项")

@@ -15,10 +15,10 @@ from app.forms import get_form
 from app.forms.catalog import Form
 from app.models import HumanTask, Person
 from app.pages.display import plain_number
-from app.pages.forms import PAYLOADS, flatten_errors
+from app.pages.forms import PAYLOADS, UPLOADS, flatten_errors
 from app.pages.messages import localize_all
 from app.pages.views import actor, bp, task_for
-from app.services import instances, letters, library, permissions, plans
+from app.services import actuals, instances, letters, library, permissions, plans
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.transactions import unit_of_work
 
@@ -85,6 +85,33 @@ def _render_form(form: Form, task: HumanTask, values: dict, errors: dict, status
     )
 
 
+def _read_uploads(form: Form) -> dict[str, tuple[str, bytes]]:
+    """The posted evidence files of the form's rows: {"<list>.<index>": (filename, bytes)}."""
+    if form.key not in UPLOADS:
+        return {}
+    uploads = UPLOADS[form.key](request.form, request.files)
+    return {path: (upload.filename, upload.read()) for path, upload in uploads.items()}
+
+
+def _store_uploads(
+    person: Person, payload: dict[str, Any], files: dict[str, tuple[str, bytes]]
+) -> None:
+    """Store each row's evidence file and set that payload item's `evidence_id`. Every file is
+    checked first, so one refused file (reported beside its row's file field) stores none."""
+    errors: dict[str, list[str]] = {}
+    for path in files:
+        try:
+            actuals.check_evidence(*files[path])
+        except Invalid as exc:
+            errors[f"{path}.evidence_file"] = exc.extra["fields"]["file"]
+    if errors:
+        raise Invalid("an evidence file is refused", fields=errors)
+    for path, (filename, data) in files.items():
+        name, index = path.rsplit(".", 1)
+        evidence = actuals.store_evidence(person, filename, data)
+        payload[name][int(index)]["evidence_id"] = evidence.id
+
+
 def _closed(task_id: int):
     """409: the task was completed by someone (perhaps in another window) or cannot run now."""
     task = db.session.get(HumanTask, task_id)
@@ -111,8 +138,14 @@ def task(task_id: int):
         return _render_form(form, found, _initial(form, found), {})
 
     payload = PAYLOADS[form.key](request.form)
+    uploads = _read_uploads(form)
+
+    def complete():
+        _store_uploads(person, payload, uploads)
+        return instances.complete_task(task_id, person, payload)
+
     try:
-        unit_of_work(lambda: instances.complete_task(task_id, person, payload))
+        unit_of_work(complete)
     except Invalid as exc:
         errors = localize_all(flatten_errors(exc.extra.get("fields", {})))
         return _render_form(form, db.session.get(HumanTask, task_id), payload, errors, 422)

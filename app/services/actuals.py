@@ -314,6 +314,26 @@ def check_evidence(filename: str, data: bytes) -> tuple[str, str]:
     return suffix, content_type
 
 
+def store_evidence(actor: Person | None, filename: str, data: bytes) -> Evidence:
+    """Check an uploaded evidence file (`check_evidence`: Invalid on the `file` field), put its
+    bytes in the storage and add its row (flushed, so it has an id). The row belongs to the
+    caller's unit of work; bytes of a rolled-back one are a harmless content-addressed orphan."""
+    suffix, content_type = check_evidence(filename, data)
+    key, digest = storage().put(data, suffix)
+    evidence = Evidence(
+        filename=PurePath(filename).name[-200:],
+        storage_key=key,
+        sha256=digest,
+        size=len(data),
+        content_type=content_type,
+        uploaded_by_id=actor.id if actor is not None else None,
+        uploaded_at=clock.now(),
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence
+
+
 def report(
     actor: Person,
     department_id: int,
@@ -336,21 +356,7 @@ def report(
         for error in errors:
             fields.setdefault(error.column, []).append(error.message)
         raise Invalid("the actual has errors", fields=fields)
-    evidence = None
-    if upload is not None:
-        filename, data = upload
-        suffix, content_type = check_evidence(filename, data)
-        key, digest = storage().put(data, suffix)
-        evidence = Evidence(
-            filename=PurePath(filename).name[-200:],
-            storage_key=key,
-            sha256=digest,
-            size=len(data),
-            content_type=content_type,
-            uploaded_by_id=actor.id,
-            uploaded_at=clock.now(),
-        )
-        db.session.add(evidence)
+    evidence = None if upload is None else store_evidence(actor, *upload)
     _, actual = _write(
         checked[0], "reported", actor.username, actor, always_new=True, evidence=evidence
     )

@@ -42,6 +42,7 @@ from app.rules import sampling
 from app.rules.deductions import Deduction
 from app.services import audit, ledger, permissions
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.storage import storage
 
 # -- drawing the sample ------------------------------------------------------------------------
 
@@ -415,3 +416,17 @@ def listing(actor: Person, department_id: int, year: int) -> list[SpotCheck]:
             .order_by(SpotCheck.month, SpotCheck.id)
         )
     )
+
+
+def evidence_of(actor: Person, finding_id: int, rectification_id: int | None = None):
+    """(Evidence, bytes) of a finding, or of one of its rectifications: for whoever may see the
+    spot check's department (as the evidence of an actual); NotFound otherwise."""
+    finding = db.session.get(Finding, finding_id)
+    if finding is None or not permissions.may_view_department(actor, finding.spot_check.department):
+        raise NotFound(f"finding {finding_id} not found")
+    holder: Finding | Rectification | None = finding
+    if rectification_id is not None:
+        holder = next((r for r in finding.rectifications if r.id == rectification_id), None)
+    if holder is None or holder.evidence is None:
+        raise NotFound(f"finding {finding_id} has no such evidence")
+    return holder.evidence, storage().read(holder.evidence.storage_key)
