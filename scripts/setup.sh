@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by ./run.sh and ./test.sh: virtualenv, Python packages,
-# compiled translations; with --test also the browser (Debian chromium + a CJK font).
+# compiled translations, the browser bundles (npm); with --test also the browser (Debian chromium
+# + a CJK font).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +31,12 @@ fi
 if compgen -G "app/translations/*/LC_MESSAGES/messages.po" >/dev/null; then
   .venv/bin/pybabel compile -d app/translations >/dev/null
 fi
+
+# Browser code (bpmn-js, dmn-js, ECharts) from the npm registry, bundled by esbuild.
+npm_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+if [[ ! -f $npm_stamp ]]; then
+  echo "==> installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  touch "$npm_stamp"
+fi
+npm run --silent build
