@@ -445,7 +445,8 @@ class _Normaliser:
     def refused_elements(self) -> None:
         for code, names in REFUSED_ELEMENTS.items():
             for node in self.root.iter(*(f"{B}{name}" for name in names)):
-                self.problem(code, node, element=_local(node))
+                located = node.getparent() if _local(node).endswith("Definition") else node
+                self.problem(code, located, element=_local(node))
         for node in self.root.iter(f"{B}*"):
             if node.get("isForCompensation") == "true":
                 self.problem("compensation_unsupported", node, element=_local(node))
@@ -592,11 +593,9 @@ class _Normaliser:
         result_variable = node.get(f"{C}resultVariable")
         if result_variable:
             operator.set("resultVariable", result_variable)
-        parameters = self._parameters(node)
-        if parameters:
-            holder = etree.SubElement(operator, f"{S}parameters")
-            for name, value in parameters:
-                etree.SubElement(holder, f"{S}parameter", id=name, type="any", value=value)
+        holder = etree.SubElement(operator, f"{S}parameters")  # required, even if empty
+        for name, value in self._parameters(node):
+            etree.SubElement(holder, f"{S}parameter", id=name, type="any", value=value)
         self.change("handler_mapped", node, handler=handler, source=source)
 
     def _parameters(self, node: etree._Element) -> list[tuple[str, str]]:
