@@ -298,9 +298,7 @@ def import_definition(
 
     Raises `Invalid` (422) with every problem, located by element id, name and line.
     """
-    result = bpmn_import.import_bpmn(
-        data, definitions.catalog(), dict(ROLE_NAMES), _titles()
-    )
+    result = bpmn_import.import_bpmn(data, definitions.catalog(), dict(ROLE_NAMES), _titles())
     if result.xml is None:
         raise _refuse(result, result.problems)
     stored_name = _stored_name(filename, result)
