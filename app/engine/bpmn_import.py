@@ -343,6 +343,7 @@ class _Normaliser:
         self.form_titles = form_titles
         self.result = result
         self.stripped: dict[str, int] = {}
+        self.lane_of: dict[str, str] | None = None
 
     # -- helpers
     def _holder(self, node: etree._Element) -> etree._Element:
@@ -470,6 +471,12 @@ class _Normaliser:
         return next((key for key, label in self.role_labels.items() if label == name), None)
 
     def _lane_of(self) -> dict[str, str]:
+        """Flow node id -> lane name; computed once, after the lanes were renamed."""
+        if self.lane_of is None:
+            self.lane_of = self._lanes_by_node()
+        return self.lane_of
+
+    def _lanes_by_node(self) -> dict[str, str]:
         return {
             (ref.text or "").strip(): lane.get("name") or ""
             for lane in self.root.iter(f"{B}lane")

@@ -4,6 +4,7 @@ located — and never a server error, whatever the file."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -276,3 +277,20 @@ def test_a_missing_file_field_or_a_bad_flag_is_422(api_as):
 def test_only_centre_admins_import(api_as, username):
     error_of(_import(api_as(username), _fixture("camunda7_letter.bpmn")), 403, "forbidden")
     assert count(ProcessDefinition) == SHIPPED_DEFINITIONS
+
+
+def test_ten_thousand_tasks_or_deep_nesting_are_refused_promptly(api_as):
+    api = api_as("admin")
+    head = (
+        b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
+        b'targetNamespace="t"><process id="p">'
+    )
+    tail = b"</process></definitions>"
+    for body, code in (
+        (b"".join(b'<task id="t%d"/>' % i for i in range(10_000)), "too_many_elements"),
+        (b"<b>" * 100_000 + b"</b>" * 100_000, "too_deep"),
+    ):
+        started = time.perf_counter()
+        error = error_of(_import(api, head + body + tail), 422, "validation_failed")
+        assert time.perf_counter() - started < 3
+        assert [p["code"] for p in error["problems"]] == [code]
