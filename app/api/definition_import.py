@@ -5,10 +5,10 @@ from marshmallow import Schema, fields
 
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
-from app.api.definitions import MAX_FILENAME, _require_admin
+from app.api.definitions import MAX_FILENAME
 from app.api.schemas import DefinitionSchema, DefinitionUploadSchema
-from app.services import definition_import
-from app.services.errors import Invalid
+from app.services import definition_import, permissions
+from app.services.errors import Forbidden, Invalid
 from app.services.transactions import unit_of_work
 
 blp = Blueprint(
@@ -43,7 +43,8 @@ class DefinitionImport(MethodView):
     @blp.alt_response(422, description="every problem, with element id, name, line and a hint")
     def post(self, files, dry_run: bool = False):
         """Map another tool's BPMN to the process contract; store it as a new version."""
-        _require_admin()
+        if not permissions.is_centre_admin(actor()):
+            raise Forbidden("only the performance-management centre imports definitions")
         upload = files["file"]
         filename = upload.filename or ""
         if len(filename) > MAX_FILENAME:

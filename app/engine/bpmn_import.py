@@ -419,6 +419,7 @@ class _Normaliser:
         self.conditions()
         self.timers()
         self.multi_instance()
+        self.data_stores()
         self.strip_vendor()
 
     def processes(self) -> None:
@@ -679,6 +680,28 @@ class _Normaliser:
         for loop in self.root.iter(f"{B}multiInstanceLoopCharacteristics"):
             if loop.get(f"{C}collection") or loop.find(f".//{Z}loopCharacteristics") is not None:
                 self.problem("multi_instance_unsupported", loop)
+
+    def data_stores(self) -> None:
+        """A data store drawn in the diagram documents where data lives; the app keeps its data
+        itself, and SpiffWorkflow would need the store registered. The reference, its
+        associations and its shapes go."""
+        stores = list(self.root.iter(f"{B}dataStoreReference"))
+        removed = {store.get("id") for store in stores}
+        if not stores:
+            return
+        for association in list(
+            self.root.iter(f"{B}dataInputAssociation", f"{B}dataOutputAssociation")
+        ):
+            refs = {(ref.text or "").strip() for ref in association if isinstance(ref.tag, str)}
+            if refs & removed:
+                removed.add(association.get("id"))
+                association.getparent().remove(association)
+        for store in stores:
+            self.change("data_store_removed", store, name=store.get("name") or "")
+            store.getparent().remove(store)
+        for shape in list(self.root.iter()):
+            if isinstance(shape.tag, str) and shape.get("bpmnElement") in removed:
+                shape.getparent().remove(shape)
 
     def strip_vendor(self) -> None:
         """Drop every element and attribute in a namespace we do not keep (their behaviour

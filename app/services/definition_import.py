@@ -199,6 +199,7 @@ CHANGES: dict[str, Any] = {
     "assignee_mapped": _l("处理人变量 %(assignee)s 已写入 assignee。"),
     "handler_mapped": _l("服务任务已对应处理程序 %(handler)s（来自 %(source)s）。"),
     "expression_translated": _l("表达式 %(before)s 已改写为 %(after)s。"),
+    "data_store_removed": _l("数据存储“%(name)s”只作说明，已删除。"),
     "vendor_stripped": _l("已删除无行为的工具扩展 %(namespace)s：%(count)s 处。"),
 }
 

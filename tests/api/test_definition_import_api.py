@@ -47,7 +47,7 @@ RUNNABLE = {
     "bizagi_spot_check.bpmn": (
         "bizagi",
         "Id_4b1e7f52-0c33-4d8e-9a5f-2b6c7d8e9f01",
-        {"process_marked_executable", "role_mapped", "form_key_mapped", "vendor_stripped"},
+        {"process_marked_executable", "role_mapped", "form_key_mapped", "data_store_removed"},
     ),
 }
 

@@ -121,7 +121,10 @@ def test_vendor_extensions_go_and_diagram_interchange_stays():
     assert "http://www.omg.org/spec/BPMN/20100524/DI" in namespaces
     bounds = ".//{http://www.omg.org/spec/DD/20100524/DC}Bounds"
     original = etree.fromstring(_fixture("bizagi_spot_check.bpmn"))
-    assert len(root.findall(bounds)) == len(original.findall(bounds)) == 4
+    # every shape stays but the data store's (a note on where data lives, removed)
+    assert len(root.findall(bounds)) == len(original.findall(bounds)) - 1 == 4
+    assert "data_store_removed" in [c.code for c in result.changes]
+    assert not list(root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}dataInputAssociation"))
     stripped = [c for c in result.changes if c.code == "vendor_stripped"]
     assert stripped[0].params["namespace"] == bpmn_import.BIZAGI_NS
 
