@@ -267,6 +267,7 @@ _JUEL_WORDS = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": "
 _LITERALS = {"true": "True", "false": "False", "null": "None"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 _ISO_CYCLE = re.compile(r"^R\d*/")
+_SCRIPT_LANGUAGES = ("javascript", "ecmascript", "groovy", "ruby", "jython", "js", "nashorn")
 
 
 def _outside_strings(text: str, fn) -> str:
@@ -299,7 +300,7 @@ def translate_expression(text: str) -> tuple[str | None, str]:
     if wrapped or feel:
         code = _outside_strings(code, lambda part: _rewrite_operators(part, feel))
         code = " ".join(code.split())
-    if _has_attribute(code):
+    if (wrapped or feel) and _has_attribute(code):  # JUEL/FEEL read a map's key with a dot
         return None, 'property access (a.b) is not supported; use a["b"]'
     refused = expressions.problems(code)
     if refused:
@@ -651,8 +652,12 @@ class _Normaliser:
     def conditions(self) -> None:
         for node in self.root.iter(f"{B}conditionExpression", f"{B}completionCondition"):
             language = (node.get("language") or "").lower()
-            if language and not any(k in language for k in ("python", "feel", "juel")):
+            if any(k in language for k in _SCRIPT_LANGUAGES):
                 self.problem("script_forbidden", node, element=language)
+                continue
+            if language and not any(k in language for k in ("python", "feel", "juel")):
+                reason = f"expression language {language!r}"
+                self.problem("expression_unsupported", node, expression=node.text, reason=reason)
                 continue
             if node.get(f"{C}resource"):
                 self.problem("script_forbidden", node, element="camunda:resource")

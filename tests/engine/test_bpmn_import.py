@@ -231,3 +231,26 @@ def test_many_namespaced_attributes_and_a_billion_laughs_are_harmless():
         b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'
     )
     assert [p.code for p in _import(external).problems] == ["doctype_forbidden"]
+
+
+def test_a_plain_expression_keeps_the_attribute_access_our_contract_allows():
+    assert translate_expression("plan.month > 3") == ("plan.month > 3", "")
+    assert translate_expression("${plan.month > 3}")[0] is None
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("javascript", "script_forbidden"),
+        ("groovy", "script_forbidden"),
+        ("http://www.w3.org/1999/XPath", "expression_unsupported"),
+    ],
+)
+def test_a_condition_in_another_language_is_refused(language, code):
+    data = _fixture("camunda7_letter.bpmn").replace(
+        b'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${decision == "approve"}',
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="{language}">'
+        'decision == "approve"'.encode(),
+    )
+    result = _import(data)
+    assert [(p.code, p.element_id) for p in result.problems] == [(code, "Flow_approved")]
