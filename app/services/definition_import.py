@@ -227,7 +227,7 @@ def _titles() -> dict[str, str]:
 
 def _entry(note: bpmn_import.Note, result: bpmn_import.ImportResult, problem: bool) -> dict:
     element_id = note.element_id
-    line = result.lines.get(element_id, note.line) if element_id else note.line
+    line = note.line or result.lines.get(element_id or "")
     entry: dict[str, Any] = {
         "code": note.code,
         "element_id": element_id,
@@ -275,10 +275,10 @@ def _upload_problems(problems: list[dict], result: bpmn_import.ImportResult) -> 
             element_id in located and problem["code"] != "too_long"
         ):
             continue
+        # their lines count in the normalised file: the uploaded file's line of the element
+        line = result.lines.get(element_id or "")
         notes.append(
-            bpmn_import.Note(
-                problem["code"], element_id, problem.get("line"), {"detail": problem["message"]}
-            )
+            bpmn_import.Note(problem["code"], element_id, line, {"detail": problem["message"]})
         )
     return notes
 
