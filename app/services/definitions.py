@@ -172,3 +172,12 @@ def load_directory(
     return [
         upload(p.name, p.read_bytes(), actor) for p in paths if p.suffix in (".bpmn", DMN_SUFFIX)
     ]
+
+
+def check(filename: str, data: bytes) -> list[dict]:
+    """Every problem `upload` would find in a BPMN file, without storing anything."""
+    try:
+        compile_bundle((filename, data), _latest_dmn_sources(), catalog())
+    except DefinitionInvalid as exc:
+        return [p.as_dict() for p in exc.problems]
+    return []

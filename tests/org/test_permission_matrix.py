@@ -188,6 +188,12 @@ CASES = [
         upload=("", PROJECT / "workflows" / "bpmn" / "annual_cycle.bpmn"),
     ),
     Case(
+        "POST",
+        f"{V1}/definitions/import",
+        admin_only(201),
+        upload=("", PROJECT / "tests" / "fixtures" / "import" / "camunda7_letter.bpmn"),
+    ),
+    Case(
         "GET",
         f"{V1}/definitions/<int:definition_id>",
         everyone(200),
