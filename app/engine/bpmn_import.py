@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from app.engine import expressions
-from app.engine.definitions import BPMN_NS, DMN_NAMESPACES, ISO_DURATION, MAX_BYTES, SPIFF_NS
+from app.engine.definitions import (
+    BPMN_NS,
+    DMN_NAMESPACES,
+    ISO_DURATION,
+    MAX_BYTES,
+    REFUSED_ELEMENTS,
+    SPIFF_NS,
+)
 from app.engine.definitions import parse_xml as safe_parse_xml
 from app.engine.types import Catalog
 
@@ -79,17 +86,6 @@ FLOW_NODES = [
     "eventBasedGateway",
     "complexGateway",
 ]
-# Elements whose meaning the app cannot run: (finding code, local names).
-REFUSED_ELEMENTS = {
-    "complex_gateway": ("complexGateway",),
-    "transaction_unsupported": ("transaction", "cancelEventDefinition"),
-    "compensation_unsupported": ("compensateEventDefinition",),
-    "adhoc_unsupported": ("adHocSubProcess",),
-    "signal_unsupported": ("signalEventDefinition",),
-    "escalation_unsupported": ("escalationEventDefinition",),
-    "conditional_event_unsupported": ("conditionalEventDefinition",),
-    "script_forbidden": ("scriptTask",),
-}
 # Camunda 7 attributes that only tune the Camunda engine (jobs, history, tasklist): dropped.
 ENGINE_TUNING = {
     "asyncBefore",

@@ -51,6 +51,20 @@ class DefinitionInvalid(Exception):
         self.problems = list(problems)
 
 
+# Elements whose meaning the app cannot run, refused on every path in (upload, modeler, import):
+# finding code → BPMN local names.
+REFUSED_ELEMENTS = {
+    "complex_gateway": ("complexGateway",),
+    "transaction_unsupported": ("transaction", "cancelEventDefinition"),
+    "compensation_unsupported": ("compensateEventDefinition",),
+    "adhoc_unsupported": ("adHocSubProcess",),
+    "signal_unsupported": ("signalEventDefinition",),
+    "escalation_unsupported": ("escalationEventDefinition",),
+    "conditional_event_unsupported": ("conditionalEventDefinition",),
+    "script_forbidden": ("scriptTask",),
+}
+
+
 def parse_xml(
     data: bytes, filename: str | None = None
 ) -> tuple[etree._Element | None, list[Problem]]:
@@ -118,14 +132,15 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
             _problem("no_executable_process", 'no process has isExecutable="true"', root, filename)
         )
 
-    for node in root.xpath("//bpmn:scriptTask", namespaces=NS):
+    for code, names in REFUSED_ELEMENTS.items():
+        for node in root.iter(*(f"{{{BPMN_NS}}}{name}" for name in names)):
+            name = etree.QName(node).localname
+            located = node.getparent() if name.endswith("Definition") else node
+            found.append(_problem(code, f"{name} is not supported", located, filename))
+    # An untyped task waits for a person with no form: the engine would stall on it.
+    for node in root.xpath("//bpmn:task", namespaces=NS):
         found.append(
-            _problem(
-                "script_forbidden",
-                "script tasks are not allowed; use a service task",
-                node,
-                filename,
-            )
+            _problem("untyped_task", "choose a user task or a service task", node, filename)
         )
     for node in root.xpath("//spiffworkflow:preScript | //spiffworkflow:postScript", namespaces=NS):
         found.append(

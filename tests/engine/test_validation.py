@@ -155,6 +155,27 @@ def test_script_task_and_pre_post_scripts_are_refused():
     assert codes(hooks) == [("script_forbidden", "task"), ("script_forbidden", "task")]
 
 
+@pytest.mark.parametrize(
+    ("element", "code"),
+    [
+        ('<bpmn:task id="node">{flows}</bpmn:task>', "untyped_task"),
+        ('<bpmn:complexGateway id="node">{flows}</bpmn:complexGateway>', "complex_gateway"),
+        ('<bpmn:transaction id="node">{flows}</bpmn:transaction>', "transaction_unsupported"),
+        ('<bpmn:adHocSubProcess id="node">{flows}</bpmn:adHocSubProcess>', "adhoc_unsupported"),
+        (
+            '<bpmn:intermediateCatchEvent id="node">{flows}'
+            '<bpmn:signalEventDefinition id="sig" /></bpmn:intermediateCatchEvent>',
+            "signal_unsupported",
+        ),
+    ],
+)
+def test_elements_the_app_cannot_run_are_refused_on_upload(element: str, code: str):
+    """The same contract as the import: a modeler or a hand-written file cannot smuggle them in."""
+    flows = "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+    body = f"{START}{element.format(flows=flows)}{END}{FLOWS.format(node='node')}"
+    assert (code, "node") in codes(bpmn(body))
+
+
 def test_service_task_handler_must_be_known():
     def service(operator: str) -> bytes:
         return bpmn(
