@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         display,
         evidence,
         instance_actions,
+        instance_diagram,
         overdue_board,
         scorecards,
         survey,

@@ -11,7 +11,15 @@ from app import clock
 from app.extensions import db, login_manager
 from app.models import HumanTask, Notice, Person, ProcessInstance
 from app.pages import inbox_args
-from app.services import accounts, assignments, instances, letters, notices, permissions
+from app.services import (
+    accounts,
+    assignments,
+    instance_diagram,
+    instances,
+    letters,
+    notices,
+    permissions,
+)
 from app.services import inbox as task_inbox
 from app.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from app.services.transactions import unit_of_work
@@ -145,6 +153,21 @@ def read_notice(notice_id: int):
     return redirect(url_for(".inbox"))
 
 
+def _people_named(history) -> dict[int, str]:
+    """Names of the people an event's detail refers to (to whom a task was delegated,
+    reassigned or released from), read in one query."""
+    ids = {
+        value
+        for event in history
+        for key in ("to_person_id", "from_person_id")
+        if isinstance(value := (event.detail or {}).get(key), int)
+    }
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
+    return {person_id: name for person_id, name in rows}
+
+
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
@@ -161,6 +184,7 @@ def instance(instance_id: int):
         for t in open_tasks
     }
     centre = permissions.is_centre_admin(actor())
+    history = instances.history(found)
     return render_template(
         "instance.html",
         instance=found,
@@ -177,7 +201,9 @@ def instance(instance_id: int):
         )
         if centre and open_tasks
         else [],
-        history=instances.history(found),
+        history=history,
+        named=_people_named(history),
+        diagram=instance_diagram.of(found),
         letter=letters.current(found.id),
         now=clock.now(),
     )
