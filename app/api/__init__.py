@@ -25,6 +25,7 @@ def register(app: Flask, api: Api) -> None:
         overdue,
         quarterly,
         spot_checks,
+        statistics,
         tasks,
         tokens,
     )
@@ -45,6 +46,7 @@ def register(app: Flask, api: Api) -> None:
         quarterly,
         spot_checks,
         overdue,
+        statistics,
     )
     for module in modules:
         csrf.exempt(module.blp)

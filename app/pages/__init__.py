@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         instance_diagram,
         overdue_board,
         scorecards,
+        statistics,
         survey,
         tasks,
         views,

@@ -47,7 +47,7 @@ from app.rules.indicators import Direction
 from app.rules.numbers import ZERO
 from app.rules.quarterly import adds_up, is_lagging, year_value
 from app.services import campaigns, permissions
-from app.services.errors import Forbidden
+from app.services.errors import Forbidden, NotFound
 
 GRADES = tuple(g.value for g in Grade)  # best first
 SOURCE_PREFERENCE = ("reported", "file", "pull")  # later wins, as in app.services.measures
@@ -330,9 +330,14 @@ def indicator_achievement(scope: Scope, campaign: Campaign) -> list[dict[str, An
 # --- everything for one year ----------------------------------------------------------------
 
 
-def dashboard(person: Person, year: int) -> dict[str, Any]:
-    """All the dashboards' figures for a campaign year (404 for a year without a campaign)."""
+def dashboard(person: Person, year: int | None = None) -> dict[str, Any]:
+    """All the dashboards' figures for a campaign year, by default the newest (404 for a
+    year without a campaign, or when there is no campaign at all)."""
     scope = scope_of(person)
+    if year is None:
+        year = next(iter(years()), None)
+        if year is None:
+            raise NotFound("there is no campaign yet")
     campaign = campaigns.get(year)
     published = db.session.scalar(
         select(Publication.id).where(

@@ -873,6 +873,16 @@ CASES += [
 ]
 
 
+# The dashboards (统计分析): whoever tracks overdue steps, over the same departments; with
+# both departments' results published, leader_li and head_fin must still get none of DC-DC's.
+CASES += [
+    Case("GET", f"{V1}/statistics", OVERDUE, path=lambda c, a: f"{V1}/statistics?year=2026",
+         setup=_published_2026),
+    Case("GET", f"{V1}/statistics", row(404, 404, 404, 403, 403, 403, 403),
+         path=lambda c, a: f"{V1}/statistics?year=2031", label="no such campaign"),
+]  # fmt: skip
+
+
 def test_matrix_covers_every_api_endpoint(app):
     api_rules = {
         (method, re.sub(r"<int\([^)]*\):", "<int:", rule.rule))
