@@ -235,6 +235,34 @@ CASES = [
         label="DC-DC",
     ),
     Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/diagram",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}/diagram",
+        label="DC-DC",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram/source",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/diagram/source",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram/source",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}/diagram/source",
+        label="DC-DC",
+    ),
+    Case(
         "POST",
         f"{V1}/instances/<int:instance_id>/retry",
         admin_only(409),  # allowed, but the instance is not in error

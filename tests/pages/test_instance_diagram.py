@@ -150,3 +150,20 @@ def test_the_service_refuses_whoever_may_not_see_the_instance(app, org):
     with pytest.raises(NotFound):
         instance_diagram.source(instance.id, person("expert_gao"))
     assert instance_diagram.for_viewer(instance.id, person("admin")).states["start"] == "completed"
+
+
+def test_the_api_serves_the_same_marks_and_source_to_whoever_may_see_the_instance(api_as):
+    from tests.api.helpers import error_of
+
+    instance = start_instance()
+    head = api_as("head_fin")
+    body = head.get(f"/api/v1/instances/{instance.id}/diagram").get_json()
+    assert body["states"] == {"start": "completed", "draft_letter": "ready"}
+    assert body["active"][0]["name"] == "起草绩效责任书"
+    source = head.get(f"/api/v1/instances/{instance.id}/diagram/source")
+    assert source.status_code == 200 and source.mimetype == "application/xml"
+    assert source.get_data(True) == db.session.get(ProcessDefinition, instance.definition_id).source
+    error_of(head.get("/api/v1/instances/999999/diagram"), 404, "not_found")
+    error_of(
+        api_as("head_insp").get(f"/api/v1/instances/{instance.id}/diagram/source"), 404, "not_found"
+    )
