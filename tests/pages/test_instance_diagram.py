@@ -167,3 +167,12 @@ def test_the_api_serves_the_same_marks_and_source_to_whoever_may_see_the_instanc
     error_of(
         api_as("head_insp").get(f"/api/v1/instances/{instance.id}/diagram/source"), 404, "not_found"
     )
+
+
+def test_the_diagram_panel_in_english(client, login_as):
+    instance = start_instance()
+    login_as("head_fin")
+    client.get("/lang/en?next=/")
+    body = client.get(f"/instances/{instance.id}").get_data(True)
+    assert "Where it stands" in body and "Legend" in body and "version 1" in body
+    assert "当前所处环节" not in body

@@ -114,3 +114,13 @@ def test_the_api_answers_the_same_figures(api_as):
     assert "year" in error["fields"]
     error_of(api_as("head_fin").get("/api/v1/statistics?year=1900"), 422, "validation_failed")
     error_of(api_as("staff_fin").get("/api/v1/statistics?year=2026"), 403, "forbidden")
+
+
+def test_the_page_in_english(client, login_as):
+    build()
+    login_as("admin")
+    client.get("/lang/en?next=/")
+    body = client.get("/supervise/statistics?year=2026").get_data(True)
+    assert "<h1>Dashboards</h1>" in body and "Grade distribution" in body
+    assert "Scope: all 11 departments of the city." in body
+    assert "等次分布" not in body
