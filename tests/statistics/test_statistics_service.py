@@ -143,3 +143,25 @@ def test_an_unknown_year_is_not_found_and_an_empty_year_has_no_figures(org):
     figures = statistics.dashboard(person("admin"), 2027)
     assert figures["grades"] == figures["ranking"] == figures["indicators"] == []
     assert figures["quarters"] == figures["findings"] == figures["years_trend"] == []
+
+
+def test_the_figures_read_neither_ballots_nor_workflow_state(app, org):
+    """Anonymity and cost: no ballot row is read (a department's evaluation reaches the
+    dashboards only inside its published final score) and no workflow is loaded."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    build(publish_2026=True)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        statistics.dashboard(person("admin"), 2026)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert 1 <= len(statements) <= 15  # a fixed handful, not one per department
+    assert not [s for s in statements if "ballot" in s or "process_instance" in s]
