@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db, login_manager
+from app.forms.catalog import is_anonymous_ballot
 from app.models import HumanTask, Notice, Person, ProcessInstance
 from app.pages import inbox_args
 from app.services import (
@@ -185,6 +186,11 @@ def instance(instance_id: int):
     }
     centre = permissions.is_centre_admin(actor())
     history = instances.history(found)
+    # Who cast a peer ballot, and when, is nobody's to see; who still has to is the centre's
+    # (to chase), not the evaluated department's.
+    anonymous = {t.bpmn_id for t in tasks if is_anonymous_ballot(t.form_key, t.role)}
+    if not centre:
+        candidates.update({t.id: [] for t in open_tasks if t.bpmn_id in anonymous})
     return render_template(
         "instance.html",
         instance=found,
@@ -203,6 +209,7 @@ def instance(instance_id: int):
         else [],
         history=history,
         named=_people_named(history),
+        anonymous=anonymous,
         diagram=instance_diagram.of(found),
         letter=letters.current(found.id),
         now=clock.now(),

@@ -176,3 +176,50 @@ def test_the_diagram_panel_in_english(client, login_as):
     body = client.get(f"/instances/{instance.id}").get_data(True)
     assert "Where it stands" in body and "Legend" in body and "version 1" in body
     assert "当前所处环节" not in body
+
+
+def _peer_ballots(instance_id: int) -> None:
+    """Two peer ballots of the instance: head_kj's cast, head_gk's still open."""
+    from app.models import HumanTask, InstanceEvent
+
+    def add():
+        found = db.session.get(ProcessInstance, instance_id)
+        for n, (username, status) in enumerate((("head_kj", "completed"), ("head_gk", "ready"))):
+            db.session.add(
+                HumanTask(
+                    instance_id=found.id, task_id=f"peer-{n}", bpmn_id="peer_ballot",
+                    name="民主测评", role="department_head", department_id=found.department_id,
+                    form_key="ballot", status=status, assignee_id=person(username).id,
+                    personal=True,
+                )
+            )  # fmt: skip
+        db.session.add(
+            InstanceEvent(
+                instance_id=found.id, kind="task_completed", bpmn_id="peer_ballot",
+                name="民主测评", actor_id=person("head_kj").id,
+            )
+        )  # fmt: skip
+
+    unit_of_work(add)
+
+
+def test_peer_ballots_name_nobody_who_voted_or_still_has_to(client, login_as):
+    """Peer ballots (民主测评) are anonymous: the history says a ballot was cast and when, not
+    by whom; the open ones name their evaluators to the centre only (to chase them)."""
+    instance = start_instance()
+    _peer_ballots(instance.id)
+    login_as("head_fin")
+    body = client.get(f"/instances/{instance.id}").get_data(True)
+    assert "民主测评" in body and body.count("匿名评价人") == 2  # the open one and the cast one
+    assert "郭丽" not in body and "马骏" not in body
+
+
+def test_the_centre_sees_who_still_has_to_vote_but_not_who_voted(client, login_as):
+    instance = start_instance()
+    _peer_ballots(instance.id)
+    login_as("admin")
+    body = client.get(f"/instances/{instance.id}").get_data(True)
+    current = body[body.index('id="current-heading"') : body.index('id="letter-heading"')]
+    assert "马骏" in current  # head_gk's ballot is open
+    history = body[body.index('id="history-heading"') :]
+    assert "郭丽" not in history and history.count("匿名评价人") == 1
