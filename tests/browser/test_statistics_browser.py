@@ -35,6 +35,10 @@ def test_leader_and_centre_see_the_charts(app, live_server, browser_page):
         assert box.get_attribute("aria-label")
         assert box.locator("svg").count() >= 1, chart
         assert box.locator("svg path, svg rect").count() > 0, chart
+    # ECharts' own aria text is told to keep the page's label
+    assert page.locator("#chart-grades").get_attribute("aria-label") == (
+        "2026 年度考核等次分布图，数据见下表。"
+    )
     # the ranking: their two departments only, as bars and in the table
     ranking = page.get_by_role("region", name="科室得分排名")
     ranking.get_by_text("数据表").click()
