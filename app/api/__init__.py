@@ -26,6 +26,7 @@ def register(app: Flask, api: Api) -> None:
         overdue,
         quarterly,
         spot_checks,
+        statistics,
         tasks,
         tokens,
     )
@@ -47,6 +48,7 @@ def register(app: Flask, api: Api) -> None:
         quarterly,
         spot_checks,
         overdue,
+        statistics,
     )
     for module in modules:
         csrf.exempt(module.blp)

@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
+from app.api.diagram_schemas import InstanceDiagramSchema
 from app.api.schemas import (
     ID,
     InstanceActionSchema,
@@ -12,7 +13,7 @@ from app.api.schemas import (
     InstanceSchema,
     StartInstanceSchema,
 )
-from app.services import instances
+from app.services import instance_diagram, instances
 from app.services.transactions import unit_of_work
 
 blp = Blueprint("api_instances", __name__, url_prefix="/instances", description="Process instances")
@@ -43,6 +44,36 @@ class Instance(MethodView):
     def get(self, instance_id: int):
         """An instance with its user tasks and history (who did what, when)."""
         return _detail(instances.get(instance_id, actor()))
+
+
+@blp.route(f"/<{ID}:instance_id>/diagram")
+class InstanceDiagram(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, InstanceDiagramSchema)
+    def get(self, instance_id: int):
+        """The instance's diagram marks: each reached BPMN element's state (completed,
+        ready, waiting, error), the ready steps past their due time, and the active steps
+        (whoever may see the instance)."""
+        return instance_diagram.for_viewer(instance_id, actor()).as_json()
+
+
+@blp.route(f"/<{ID}:instance_id>/diagram/source")
+class InstanceDiagramSource(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    def get(self, instance_id: int):
+        """The BPMN XML of the instance's own definition version (whoever may see the
+        instance; the process-wide definitions source is the centre's)."""
+        xml = instance_diagram.source(instance_id, actor())
+        return (
+            xml,
+            200,
+            {
+                "Content-Type": "application/xml; charset=utf-8",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @blp.route(f"/<{ID}:instance_id>/retry")

@@ -68,6 +68,14 @@ NOTICE_KINDS = {
     "results_published": _l("结果公示"),
 }
 ESCALATION_CARDS = {"yellow_card": _l("黄牌"), "red_card": _l("红牌")}
+# Marks of the instance diagram (app.engine.progress states, plus overdue from the due time).
+DIAGRAM_STATES = {
+    "completed": _l("已完成"),
+    "ready": _l("办理中"),
+    "waiting": _l("等待中"),
+    "overdue": _l("已超期"),
+    "error": _l("出错"),
+}
 TOKEN_SCOPE_NAMES = {"read": _l("只读"), "tasks": _l("办理任务"), "admin": _l("中心管理")}
 
 
@@ -124,5 +132,6 @@ def register_filters(app: Flask) -> None:
         EVENT_KINDS=EVENT_KINDS,
         NOTICE_KINDS=NOTICE_KINDS,
         ESCALATION_CARDS=ESCALATION_CARDS,
+        DIAGRAM_STATES=DIAGRAM_STATES,
         TOKEN_SCOPE_NAMES=TOKEN_SCOPE_NAMES,
     )

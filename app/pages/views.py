@@ -9,9 +9,18 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db, login_manager
+from app.forms.catalog import is_anonymous_ballot
 from app.models import HumanTask, Notice, Person, ProcessInstance
 from app.pages import inbox_args
-from app.services import accounts, assignments, instances, letters, notices, permissions
+from app.services import (
+    accounts,
+    assignments,
+    instance_diagram,
+    instances,
+    letters,
+    notices,
+    permissions,
+)
 from app.services import inbox as task_inbox
 from app.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from app.services.transactions import unit_of_work
@@ -145,6 +154,21 @@ def read_notice(notice_id: int):
     return redirect(url_for(".inbox"))
 
 
+def _people_named(history) -> dict[int, str]:
+    """Names of the people an event's detail refers to (to whom a task was delegated,
+    reassigned or released from), read in one query."""
+    ids = {
+        value
+        for event in history
+        for key in ("to_person_id", "from_person_id")
+        if isinstance(value := (event.detail or {}).get(key), int)
+    }
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
+    return {person_id: name for person_id, name in rows}
+
+
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
@@ -161,6 +185,12 @@ def instance(instance_id: int):
         for t in open_tasks
     }
     centre = permissions.is_centre_admin(actor())
+    history = instances.history(found)
+    # Who cast a peer ballot, and when, is nobody's to see; who still has to is the centre's
+    # (to chase), not the evaluated department's.
+    anonymous = {t.bpmn_id for t in tasks if is_anonymous_ballot(t.form_key, t.role)}
+    if not centre:
+        candidates.update({t.id: [] for t in open_tasks if t.bpmn_id in anonymous})
     return render_template(
         "instance.html",
         instance=found,
@@ -177,7 +207,10 @@ def instance(instance_id: int):
         )
         if centre and open_tasks
         else [],
-        history=instances.history(found),
+        history=history,
+        named=_people_named(history),
+        anonymous=anonymous,
+        diagram=instance_diagram.of(found),
         letter=letters.current(found.id),
         now=clock.now(),
     )

@@ -241,6 +241,34 @@ CASES = [
         label="DC-DC",
     ),
     Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/diagram",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}/diagram",
+        label="DC-DC",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram/source",
+        SEE_CZ_YS,
+        path=lambda c, a: f"{V1}/instances/{c.instances['CZ-YS']}/diagram/source",
+        label="CZ-YS",
+    ),
+    Case(
+        "GET",
+        f"{V1}/instances/<int:instance_id>/diagram/source",
+        SEE_DC_DC,
+        path=lambda c, a: f"{V1}/instances/{c.instances['DC-DC']}/diagram/source",
+        label="DC-DC",
+    ),
+    Case(
         "POST",
         f"{V1}/instances/<int:instance_id>/retry",
         admin_only(409),  # allowed, but the instance is not in error
@@ -877,6 +905,16 @@ CASES += [
         label="DC-DC",
     ),
 ]
+
+
+# The dashboards (统计分析): whoever tracks overdue steps, over the same departments; with
+# both departments' results published, leader_li and head_fin must still get none of DC-DC's.
+CASES += [
+    Case("GET", f"{V1}/statistics", OVERDUE, path=lambda c, a: f"{V1}/statistics?year=2026",
+         setup=_published_2026),
+    Case("GET", f"{V1}/statistics", row(404, 404, 404, 403, 403, 403, 403),
+         path=lambda c, a: f"{V1}/statistics?year=2031", label="no such campaign"),
+]  # fmt: skip
 
 
 def test_matrix_covers_every_api_endpoint(app):
