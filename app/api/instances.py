@@ -20,8 +20,9 @@ blp = Blueprint("api_instances", __name__, url_prefix="/instances", description=
 
 
 def _detail(instance):
-    instance.tasks = instances.tasks_of(instance)
-    instance.history = instances.history(instance)
+    tasks = instances.tasks_of(instance)
+    instance.tasks = instances.visible_tasks(tasks, actor())
+    instance.history = instances.history(instance, tasks)
     return instance
 
 

@@ -99,8 +99,9 @@ class EventSchema(Schema):
     bpmn_id = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
     actor_id = fields.Integer(allow_none=True)
-    actor_name = fields.Function(lambda e: e.actor.display_name if e.actor else None)
+    actor_name = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
+    anonymous = fields.Boolean()
 
 
 class InstanceSchema(Schema):

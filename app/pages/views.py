@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db, login_manager
-from app.forms.catalog import is_anonymous_ballot
 from app.models import HumanTask, Notice, Person, ProcessInstance
 from app.pages import inbox_args
 from app.services import (
@@ -185,10 +184,10 @@ def instance(instance_id: int):
         for t in open_tasks
     }
     centre = permissions.is_centre_admin(actor())
-    history = instances.history(found)
-    # Who cast a peer ballot, and when, is nobody's to see; who still has to is the centre's
-    # (to chase), not the evaluated department's.
-    anonymous = {t.bpmn_id for t in tasks if is_anonymous_ballot(t.form_key, t.role)}
+    history = instances.history(found, tasks)
+    # Who still has to cast a peer ballot is the centre's to see (to chase), not the evaluated
+    # department's; who cast one is nobody's (the history hides it).
+    anonymous = instances.anonymous_steps(tasks)
     if not centre:
         candidates.update({t.id: [] for t in open_tasks if t.bpmn_id in anonymous})
     return render_template(

@@ -8,11 +8,15 @@ caller wraps it in `transactions.unit_of_work`, which commits and retries on con
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 import handlers
 from app import clock
@@ -20,7 +24,7 @@ from app.engine import runner
 from app.engine.types import Snapshot
 from app.extensions import db
 from app.forms import get_form
-from app.forms.catalog import Submission
+from app.forms.catalog import Submission, is_anonymous_ballot
 from app.models import (
     Campaign,
     Department,
@@ -411,14 +415,78 @@ def get(instance_id: int, actor: Person) -> ProcessInstance:
     return instance
 
 
-def history(instance: ProcessInstance) -> list[InstanceEvent]:
-    return list(
-        db.session.scalars(
-            select(InstanceEvent)
-            .where(InstanceEvent.instance_id == instance.id)
-            .order_by(InstanceEvent.id)
+# What a peer evaluator (民主测评) does on their ballot step is nobody's to see: not who
+# cast it, took it or passed it on, nor when.
+ANONYMOUS_EVENT_KINDS = frozenset(
+    {"task_completed", "task_claimed", "task_unclaimed", "task_delegated"}
+)
+PERSON_DETAIL_KEYS = ("to_person_id", "from_person_id")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an instance's history as its viewer may see it."""
+
+    at: datetime
+    kind: str
+    bpmn_id: str | None
+    name: str | None
+    actor_id: int | None
+    actor_name: str | None
+    detail: dict[str, Any] | None
+    anonymous: bool = False
+
+
+def anonymous_steps(tasks: list[HumanTask]) -> set[str]:
+    """BPMN ids of the instance's peer-ballot steps."""
+    return {t.bpmn_id for t in tasks if is_anonymous_ballot(t.form_key, t.role)}
+
+
+def _entry(event: InstanceEvent, anonymous: bool) -> HistoryEntry:
+    if not anonymous:
+        return HistoryEntry(
+            event.at,
+            event.kind,
+            event.bpmn_id,
+            event.name,
+            event.actor_id,
+            event.actor.display_name if event.actor else None,
+            event.detail,
         )
+    detail = {k: v for k, v in (event.detail or {}).items() if k not in PERSON_DETAIL_KEYS}
+    return HistoryEntry(
+        event.at, event.kind, event.bpmn_id, event.name, None, None, detail or None, True
     )
+
+
+def history(instance: ProcessInstance, tasks: list[HumanTask] | None = None) -> list[HistoryEntry]:
+    """Who did what and when, with peer evaluators' steps anonymous for every viewer."""
+    steps = anonymous_steps(tasks_of(instance) if tasks is None else tasks)
+    events = db.session.scalars(
+        select(InstanceEvent)
+        .where(InstanceEvent.instance_id == instance.id)
+        .order_by(InstanceEvent.id)
+        .options(joinedload(InstanceEvent.actor))
+    )
+    return [_entry(e, e.bpmn_id in steps and e.kind in ANONYMOUS_EVENT_KINDS) for e in events]
+
+
+def _unnamed(task: HumanTask) -> SimpleNamespace:
+    """A read-only copy of a task without the person who holds or held it."""
+    view = SimpleNamespace(
+        **{c.key: getattr(task, c.key) for c in HumanTask.__table__.columns},
+        department=task.department,
+    )
+    view.assignee_id = view.completed_by_id = None
+    return view
+
+
+def visible_tasks(tasks: list[HumanTask], viewer: Person) -> list[HumanTask | SimpleNamespace]:
+    """The instance's tasks; who holds or held a peer ballot only the centre sees (to chase)."""
+    if permissions.is_centre_admin(viewer):
+        return tasks
+    steps = anonymous_steps(tasks)
+    return [_unnamed(t) if t.bpmn_id in steps else t for t in tasks]
 
 
 def tasks_of(instance: ProcessInstance) -> list[HumanTask]:

@@ -223,3 +223,27 @@ def test_the_centre_sees_who_still_has_to_vote_but_not_who_voted(client, login_a
     assert "马骏" in current  # head_gk's ballot is open
     history = body[body.index('id="history-heading"') :]
     assert "郭丽" not in history and history.count("匿名评价人") == 1
+
+
+def test_the_api_keeps_peer_ballots_as_anonymous_as_the_page(api_as):
+    """The same rule through /api/v1/instances/<id>: no voter in the history for anyone; the
+    open ballot's evaluator for the centre only."""
+    instance = start_instance()
+    _peer_ballots(instance.id)
+    voter, waiting = person("head_kj").id, person("head_gk").id
+
+    head = api_as("head_fin").get(f"/api/v1/instances/{instance.id}").get_json()
+    cast = [e for e in head["history"] if e["bpmn_id"] == "peer_ballot"]
+    assert cast == [{**cast[0], "actor_id": None, "actor_name": None, "anonymous": True}]
+    ballots = [t for t in head["tasks"] if t["bpmn_id"] == "peer_ballot"]
+    assert len(ballots) == 2
+    assert {(t["assignee_id"], t["completed_by_id"]) for t in ballots} == {(None, None)}
+    drafts = [t for t in head["tasks"] if t["bpmn_id"] == "draft_letter"]
+    assert drafts and drafts[0]["department_name"]
+
+    centre = api_as("admin").get(f"/api/v1/instances/{instance.id}").get_json()
+    assert [e["actor_id"] for e in centre["history"] if e["bpmn_id"] == "peer_ballot"] == [None]
+    assert {t["assignee_id"] for t in centre["tasks"] if t["bpmn_id"] == "peer_ballot"} == {
+        voter,
+        waiting,
+    }
