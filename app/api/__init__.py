@@ -21,6 +21,7 @@ def register(app: Flask, api: Api) -> None:
         definitions,
         instances,
         library,
+        modeler,
         org,
         overdue,
         quarterly,
@@ -45,6 +46,7 @@ def register(app: Flask, api: Api) -> None:
         quarterly,
         spot_checks,
         overdue,
+        modeler,
     )
     for module in modules:
         csrf.exempt(module.blp)
