@@ -20,6 +20,20 @@ _SKIPPED_CHILDREN = {"incoming", "outgoing"}
 # Children told apart from their siblings by an attribute (spiffworkflow properties by name,
 # service-task parameters by id); other repeated children by their position.
 _KEYED_BY = {"property": "name", "parameter": "id"}
+# BPMN attributes at their schema default mean the same as absent (bpmn-js drops them).
+_DEFAULTS = {
+    "cancelActivity": "true",
+    "isInterrupting": "true",
+    "parallelMultiple": "false",
+    "isForCompensation": "false",
+    "isSequential": "false",
+    "triggeredByEvent": "false",
+    "isClosed": "false",
+    "isImmediate": "true",
+    "completionQuantity": "1",
+    "startQuantity": "1",
+    "gatewayDirection": "Unspecified",
+}
 # Paths as people read them in the compare view.
 _READABLE = (
     ("extensionElements/properties/property[", "property["),
@@ -63,7 +77,7 @@ def _flatten(node: etree._Element, prefix: str, out: dict[str, str]) -> None:
     """The attributes, text and non-element descendants of `node` as path -> value."""
     for attr, value in sorted(node.attrib.items()):
         name = etree.QName(attr).localname
-        if not prefix and name == "id":
+        if (not prefix and name == "id") or _DEFAULTS.get(name) == value:
             continue
         out[f"{prefix}@{name}"] = value
     text = (node.text or "").strip()

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         display,
         evidence,
         instance_actions,
+        modeler,
         overdue_board,
         scorecards,
         survey,
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     app.before_request(_forget_cached_session_state)
     app.register_blueprint(views.bp)
     app.register_blueprint(survey.bp)
+    app.register_blueprint(modeler.calls)
 
 
 def _forget_cached_session_state() -> None:

@@ -70,6 +70,11 @@ def get_draft(key: str, actor: Person) -> ProcessDraft:
     return draft
 
 
+def find_draft(key: str, actor: Person) -> ProcessDraft | None:
+    require_admin(actor)
+    return _draft(check_key(key))
+
+
 def _draft(key: str) -> ProcessDraft | None:
     return db.session.scalars(select(ProcessDraft).where(ProcessDraft.process_key == key)).first()
 
