@@ -48,7 +48,7 @@ async function call(method, url, body) {
 
 const modeler = new BpmnModeler({
   container: "#canvas",
-  propertiesPanel: { parent: "#properties" },
+  propertiesPanel: { parent: "#properties", layout: { groups: { spiffworkflow: { open: true } } } },
   additionalModules: [
     BpmnPropertiesPanelModule,
     BpmnPropertiesProviderModule,
@@ -56,7 +56,6 @@ const modeler = new BpmnModeler({
     ...(document.documentElement.lang.startsWith("zh") ? [translateModule] : []),
   ],
   moddleExtensions: { spiffworkflow: spiffworkflowModdle },
-  keyboard: { bindTo: document },
 });
 const canvas = modeler.get("canvas");
 const overlays = modeler.get("overlays");
@@ -81,6 +80,25 @@ function keepUnresolvedReferences(warnings) {
   }
 }
 
+// A whole year's diagram fitted into the viewport is too small to read: below READABLE the
+// view starts at the diagram's left edge instead (right of the palette), at a readable scale.
+const READABLE = 0.6;
+const PALETTE_WIDTH = 120;
+
+function fitReadably() {
+  canvas.zoom("fit-viewport");
+  if (canvas.zoom() >= READABLE) return;
+  const box = canvas.viewbox();
+  const inner = box.inner;
+  canvas.zoom(READABLE);
+  canvas.viewbox({
+    x: inner.x - PALETTE_WIDTH / READABLE,
+    y: inner.y - 20,
+    width: box.outer.width / READABLE,
+    height: box.outer.height / READABLE,
+  });
+}
+
 async function open() {
   const params = new URLSearchParams();
   if (config.version) params.set("version", config.version);
@@ -95,7 +113,7 @@ async function open() {
   }
   const { warnings } = await modeler.importXML(source.data.source);
   keepUnresolvedReferences(warnings);
-  canvas.zoom("fit-viewport");
+  fitReadably();
   dirty = false;
   const origin = {
     draft: text.openedDraft,
@@ -167,7 +185,7 @@ function showProblems(problems) {
     problems.map((p) => ({
       id: p.element_id,
       kind: "problem",
-      textContent: `${elementLabel(p.element_id)}：${p.message}`,
+      textContent: `${elementLabel(p.element_id)}：${text.problemCodes[p.code] || p.code}（${p.message}）`,
     })),
   );
 }

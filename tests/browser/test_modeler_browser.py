@@ -1,0 +1,115 @@
+"""The web modeler in a real browser: the centre admin opens the shipped annual cycle, changes a
+user task's form key through the picker, validates and sees an error marked on the offending
+lane, fixes it, publishes, and finds the new version in the list and in the database."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from app.engine.definitions import NS
+from app.extensions import db
+from app.models import AuditEvent, ProcessDefinition
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, sign_in
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"modeler_{name}.png"))
+
+
+def latest_annual_cycle() -> ProcessDefinition:
+    db.session.rollback()  # see the live server's commits
+    return db.session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_key == "annual_cycle")
+        .order_by(ProcessDefinition.version.desc())
+    ).first()
+
+
+def form_key_of(source: str, task_id: str) -> str:
+    root = etree.fromstring(source.encode())
+    return root.xpath(
+        f"//bpmn:userTask[@id='{task_id}']//spiffworkflow:property[@name='formKey']/@value",
+        namespaces=NS,
+    )[0]
+
+
+def element(page, element_id: str):
+    return page.locator(f'#canvas [data-element-id="{element_id}"]').first
+
+
+def test_edit_validate_fix_publish(app, live_server, browser_page):
+    page, problems = browser_page
+    base = live_server
+    sign_in(page, base, "admin")
+    page.get_by_role("link", name="流程设计").click()
+    page.wait_for_url(f"{base}/admin/modeler")
+    assert page.get_by_role("heading", name="流程设计").is_visible()
+    row = page.locator('tr[data-key="annual_cycle"]')
+    assert "第1版" in row.inner_text()
+    shot(page, "01_list")
+
+    row.get_by_role("link", name="编辑").click()
+    page.wait_for_url(f"{base}/admin/modeler/annual_cycle")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert "已打开第1版" in page.locator("#modeler-status").inner_text()
+    shot(page, "02_opened")
+
+    # The form key through the picker: only the catalog's form keys are offered.
+    element(page, "review_letter").click()
+    form_key = page.get_by_label("表单", exact=True)
+    assert form_key.input_value() == "letter_review"
+    offered = form_key.locator("option").all_inner_texts()
+    assert "签署绩效责任书（letter_sign）" in offered
+    form_key.select_option("letter_sign")
+    assert "办理时限" in page.locator("#properties").inner_text()
+    shot(page, "03_form_key_picked")
+
+    # A lane whose role is cleared: the server's validation names it, the canvas marks it.
+    lane = element(page, "lane_supervising_leader")
+    lane.click(position={"x": 8, "y": 30})
+    role = page.get_by_label("泳道角色")
+    assert role.input_value() == "supervising_leader"
+    role.select_option("")
+    page.get_by_role("button", name="校验").click()
+    page.wait_for_selector("#modeler-results:not([hidden])")
+    assert "发现 1 个问题" in page.locator("#modeler-results-heading").inner_text()
+    assert "lane_supervising_leader" in page.locator("#modeler-results-list").inner_text()
+    assert page.locator('[data-element-id="lane_supervising_leader"].modeler-problem').count()
+    shot(page, "04_validation_error_marked")
+
+    role.select_option("supervising_leader")
+    page.get_by_role("button", name="校验").click()
+    page.wait_for_function("document.querySelector('#modeler-status').textContent.includes('校验通过')")
+    assert page.locator(".modeler-problem").count() == 0
+
+    # What changed against the published version: the form key, and nothing else.
+    page.get_by_role("button", name="与已发布版本比较").click()
+    page.wait_for_selector("#modeler-results:not([hidden])")
+    listed = page.locator("#modeler-results-list li").all_inner_texts()
+    assert len(listed) == 1, listed
+    assert "review_letter" in listed[0] and "letter_review → letter_sign" in listed[0]
+    assert page.locator('[data-element-id="review_letter"].modeler-changed').count()
+    shot(page, "05_compared")
+
+    page.get_by_role("button", name="发布新版本").click()
+    page.wait_for_function("document.querySelector('#modeler-status').textContent.includes('已发布')")
+    assert "已发布为第2版" in page.locator("#modeler-status").inner_text()
+    assert page.locator("#modeler-latest").inner_text() == "第2版"
+    shot(page, "06_published")
+
+    published = latest_annual_cycle()
+    assert published.version == 2
+    assert form_key_of(published.source, "review_letter") == "letter_sign"
+    assert db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "definition.published")
+    ).one()
+
+    page.get_by_role("link", name="返回流程设计").click()
+    page.wait_for_url(f"{base}/admin/modeler")
+    assert "第2版" in page.locator('tr[data-key="annual_cycle"]').inner_text()
+    shot(page, "07_list_with_new_version")
+    assert not problems, problems
