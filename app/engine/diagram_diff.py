@@ -73,11 +73,12 @@ def _is_element(node: etree._Element) -> bool:
     return etree.QName(node).namespace == BPMN_NS and node.get("id") is not None
 
 
-def _flatten(node: etree._Element, prefix: str, out: dict[str, str]) -> None:
-    """The attributes, text and non-element descendants of `node` as path -> value."""
+def _flatten(node: etree._Element, prefix: str, out: dict[str, str], key_attr: str = "id") -> None:
+    """The attributes, text and non-element descendants of `node` as path -> value; the
+    attribute that names it (`key_attr`) is in its path already."""
     for attr, value in sorted(node.attrib.items()):
         name = etree.QName(attr).localname
-        if (not prefix and name == "id") or _DEFAULTS.get(name) == value:
+        if name == key_attr or _DEFAULTS.get(name) == value:
             continue
         out[f"{prefix}@{name}"] = value
     text = (node.text or "").strip()
@@ -99,7 +100,8 @@ def _flatten(node: etree._Element, prefix: str, out: dict[str, str]) -> None:
         if key is None:
             counts[local] = counts.get(local, 0) + 1
             key = str(counts[local]) if counts[local] > 1 else ""
-        _flatten(child, f"{prefix}{local}{f'[{key}]' if key else ''}/", out)
+        path = f"{prefix}{local}{f'[{key}]' if key else ''}/"
+        _flatten(child, path, out, _KEYED_BY.get(local, "") if key else "")
     for path, values in repeated.items():
         out[path] = ", ".join(sorted(values))
 

@@ -83,7 +83,9 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
 
     role.select_option("supervising_leader")
     page.get_by_role("button", name="校验").click()
-    page.wait_for_function("document.querySelector('#modeler-status').textContent.includes('校验通过')")
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('校验通过')"
+    )
     assert page.locator(".modeler-problem").count() == 0
 
     # What changed against the published version: the form key, and nothing else.
@@ -96,7 +98,9 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     shot(page, "05_compared")
 
     page.get_by_role("button", name="发布新版本").click()
-    page.wait_for_function("document.querySelector('#modeler-status').textContent.includes('已发布')")
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('已发布')"
+    )
     assert "已发布为第2版" in page.locator("#modeler-status").inner_text()
     assert page.locator("#modeler-latest").inner_text() == "第2版"
     shot(page, "06_published")
