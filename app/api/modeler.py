@@ -21,8 +21,6 @@ from app.api.schemas import DefinitionSchema
 from app.services import modeler, modeler_catalog
 from app.services.transactions import unit_of_work
 
-KEY = "string(maxlength=100)"
-
 blp = Blueprint(
     "api_modeler", __name__, url_prefix="/modeler", description="The web modeler's drafts"
 )
@@ -47,7 +45,7 @@ class Drafts(MethodView):
         return modeler.drafts(actor())
 
 
-@blp.route(f"/drafts/<{KEY}:key>")
+@blp.route("/drafts/<key>")
 class Draft(MethodView):
     decorators = [token_required(write_scope="admin")]  # noqa: RUF012
 
@@ -67,7 +65,7 @@ class Draft(MethodView):
         unit_of_work(lambda: modeler.discard_draft(key, actor()))
 
 
-@blp.route(f"/drafts/<{KEY}:key>/validate")
+@blp.route("/drafts/<key>/validate")
 class DraftValidation(MethodView):
     decorators = [token_required(write_scope="admin")]  # noqa: RUF012
 
@@ -77,7 +75,7 @@ class DraftValidation(MethodView):
         return validation(modeler.validate_draft(key, actor()))
 
 
-@blp.route(f"/drafts/<{KEY}:key>/publish")
+@blp.route("/drafts/<key>/publish")
 class DraftPublication(MethodView):
     decorators = [token_required(write_scope="admin")]  # noqa: RUF012
 
@@ -90,7 +88,7 @@ class DraftPublication(MethodView):
         return definition, 201 if created else 200
 
 
-@blp.route(f"/drafts/<{KEY}:key>/compare")
+@blp.route("/drafts/<key>/compare")
 class DraftComparison(MethodView):
     decorators = [token_required(write_scope="admin")]  # noqa: RUF012
 

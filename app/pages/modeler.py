@@ -32,8 +32,6 @@ from app.services.errors import Invalid, NotFound, ServiceError
 from app.services.modeler_template import new_diagram
 from app.services.transactions import unit_of_work
 
-KEY = "string(maxlength=100)"
-
 calls = Blueprint("modeler_calls", __name__, url_prefix="/admin/modeler/calls")
 
 
@@ -99,7 +97,7 @@ def modeler_new():
     return redirect(url_for(".modeler_edit", key=key, new=1, name=name or key))
 
 
-@bp.get(f"/admin/modeler/<{KEY}:key>")
+@bp.get("/admin/modeler/<key>")
 @login_required
 def modeler_edit(key: str):
     """The editor: bpmn-js with the properties panel; the script loads the diagram."""
@@ -157,7 +155,7 @@ def catalog():
     return modeler_catalog.describe(centre_admin())
 
 
-@calls.get(f"/source/<{KEY}:key>")
+@calls.get("/source/<key>")
 @login_required
 def source(key: str):
     """What the editor opens: `?version=N`, else the draft, else the latest version, else
@@ -188,7 +186,7 @@ def source(key: str):
     raise NotFound(f"no diagram {key!r}")
 
 
-@calls.route(f"/drafts/<{KEY}:key>", methods=["PUT", "DELETE"])
+@calls.route("/drafts/<key>", methods=["PUT", "DELETE"])
 @login_required
 def draft(key: str):
     person = centre_admin()
@@ -200,13 +198,13 @@ def draft(key: str):
     return DraftSummarySchema().dump(saved)
 
 
-@calls.post(f"/drafts/<{KEY}:key>/validate")
+@calls.post("/drafts/<key>/validate")
 @login_required
 def validate(key: str):
     return ValidationSchema().dump(validation(modeler.validate_draft(key, centre_admin())))
 
 
-@calls.post(f"/drafts/<{KEY}:key>/publish")
+@calls.post("/drafts/<key>/publish")
 @login_required
 def publish(key: str):
     person = centre_admin()
@@ -214,7 +212,7 @@ def publish(key: str):
     return DefinitionSchema().dump(definition), 201 if created else 200
 
 
-@calls.get(f"/drafts/<{KEY}:key>/compare")
+@calls.get("/drafts/<key>/compare")
 @login_required
 def compare(key: str):
     return ComparisonSchema().dump(modeler.compare_draft(key, centre_admin()))

@@ -161,7 +161,7 @@ def test_a_huge_draft_is_refused(admin):
     [
         ("bad key!", 422, "validation_failed"),
         ("9starts_with_digit", 422, "validation_failed"),
-        ("k" * 101, 404, "not_found"),
+        ("k" * 101, 422, "validation_failed"),
     ],
 )
 def test_a_bad_key_is_refused(admin, key, status, code):
