@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.api.modeler_schemas import (
@@ -23,13 +22,11 @@ from app.api.modeler_schemas import (
 )
 from app.api.schemas import ID, DefinitionSchema
 from app.errors import error_body
-from app.extensions import db
 from app.models import ProcessDefinition
 from app.pages.admin_library import centre_admin
 from app.pages.views import bp
 from app.services import definitions, modeler, modeler_catalog
 from app.services.errors import Invalid, NotFound, ServiceError
-from app.services.modeler_template import new_diagram
 from app.services.transactions import unit_of_work
 
 calls = Blueprint("modeler_calls", __name__, url_prefix="/admin/modeler/calls")
@@ -159,31 +156,12 @@ def catalog():
 @login_required
 def source(key: str):
     """What the editor opens: `?version=N`, else the draft, else the latest version, else
-    (`?new=1`) the new-diagram template."""
-    person = centre_admin()
-    modeler.check_key(key)
-    version = request.args.get("version", type=int)
-    if version is not None:
-        definition = db.session.scalars(
-            select(ProcessDefinition).where(
-                ProcessDefinition.process_key == key,
-                ProcessDefinition.kind == "bpmn",
-                ProcessDefinition.version == version,
-            )
-        ).first()
-        if definition is None:
-            raise NotFound(f"no version {version} of {key!r}")
-        return {"origin": "version", "version": version, "source": definition.source}
-    draft = modeler.find_draft(key, person)
-    if draft is not None:
-        return {"origin": "draft", "version": draft.base_version, "source": draft.source}
-    latest = definitions.latest(key)
-    if latest is not None:
-        return {"origin": "version", "version": latest.version, "source": latest.source}
+    (`?new=1&name=…`) the new-diagram template."""
+    new_name = None
     if request.args.get("new") == "1":
-        name = request.args.get("name", key)[: definitions.NAME_MAX]
-        return {"origin": "new", "version": None, "source": new_diagram(key, name)}
-    raise NotFound(f"no diagram {key!r}")
+        new_name = request.args.get("name", key)[: definitions.NAME_MAX]
+    opened = modeler.opening(key, centre_admin(), request.args.get("version", type=int), new_name)
+    return {"origin": opened.origin, "version": opened.version, "source": opened.source}
 
 
 @calls.route("/drafts/<key>", methods=["PUT", "DELETE"])

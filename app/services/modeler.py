@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import Person, ProcessDefinition, ProcessDraft
 from app.services import audit, definitions, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.modeler_template import new_diagram
 
 # A process id is an XML NCName; the key also names the draft in URLs.
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
@@ -188,6 +189,42 @@ def rollback(definition_id: int, actor: Person) -> ProcessDefinition:
         restored_version=old.version,
     )
     return definition
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the editor opens: a draft, a published version, or the new-diagram template."""
+
+    origin: str  # draft | version | new
+    version: int | None
+    source: str
+
+
+def opening(key: str, actor: Person, version: int | None = None, new_name: str | None = None):
+    """`version` if given; else the draft, else the latest version, else (`new_name` given)
+    the template for a new diagram."""
+    require_admin(actor)
+    check_key(key)
+    if version is not None:
+        definition = db.session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.process_key == key,
+                ProcessDefinition.kind == "bpmn",
+                ProcessDefinition.version == version,
+            )
+        ).first()
+        if definition is None:
+            raise NotFound(f"no version {version} of {key!r}")
+        return Opening("version", version, definition.source)
+    draft = _draft(key)
+    if draft is not None:
+        return Opening("draft", draft.base_version, draft.source)
+    latest = definitions.latest(key)
+    if latest is not None:
+        return Opening("version", latest.version, latest.source)
+    if new_name is not None:
+        return Opening("new", None, new_diagram(key, new_name))
+    raise NotFound(f"no diagram {key!r}")
 
 
 def _previous(definition: ProcessDefinition) -> ProcessDefinition | None:
