@@ -58,6 +58,14 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     assert "已打开第1版" in page.locator("#modeler-status").inner_text()
     shot(page, "02_opened")
 
+    # A service task: its handler from the catalog, the handler's parameters as fields.
+    element(page, "remind_reviewer").click(position={"x": 20, "y": 12})
+    handler = page.get_by_label("服务处理程序")
+    assert handler.input_value() == "notices.remind"
+    assert "从业务系统拉取数据（sources.pull）" in handler.locator("option").all_inner_texts()
+    assert page.get_by_label("参数 step（必填）").input_value() == '"review_letter"'
+    assert page.get_by_label("结果变量").input_value() == "review_reminder"
+
     # The form key through the picker: only the catalog's form keys are offered.
     element(page, "review_letter").click()
     form_key = page.get_by_label("表单", exact=True)
@@ -116,4 +124,60 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     page.wait_for_url(f"{base}/admin/modeler")
     assert "第2版" in page.locator('tr[data-key="annual_cycle"]').inner_text()
     shot(page, "07_list_with_new_version")
+    assert not problems, problems
+
+
+def test_new_diagram_publish_and_roll_back_in_english(app, live_server, browser_page):
+    page, problems = browser_page
+    base = live_server
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/admin/modeler")
+    page.get_by_label("流程标识（英文）").fill("quarter_check")
+    page.get_by_label("流程名称").fill("季度检查")
+    page.get_by_role("button", name="新建").click()
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert "新流程图" in page.locator("#modeler-status").inner_text()
+
+    # The template's user task: its form, due time and the campaign's escalation rule.
+    element(page, "first_step").click()
+    assert page.get_by_label("表单", exact=True).input_value() == "letter_draft"
+    due = page.get_by_label("办理时限")
+    assert due.input_value() == "P10D"
+    assert "红牌" in page.locator("#properties").inner_text()
+    page.get_by_role("button", name="发布新版本").click()
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('已发布')"
+    )
+    assert "已发布为第1版" in page.locator("#modeler-status").inner_text()
+
+    due.select_option("P5D")
+    page.get_by_role("button", name="发布新版本").click()
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('第2版')"
+    )
+
+    page.get_by_label("回滚到").select_option(label="第1版")
+    page.get_by_role("button", name="回滚", exact=True).click()
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('第3版')"
+    )
+    assert "已将第1版的内容发布为第3版" in page.locator("#modeler-status").inner_text()
+    shot(page, "08_rolled_back")
+    db.session.rollback()
+    versions = db.session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_key == "quarter_check")
+        .order_by(ProcessDefinition.version)
+    ).all()
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert versions[2].source == versions[0].source
+    assert 'value="P5D"' in versions[1].source
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert page.get_by_role("button", name="Save draft").is_visible()
+    element(page, "first_step").click()
+    assert page.get_by_label("Form", exact=True).input_value() == "letter_draft"
+    assert "red card" in page.locator("#properties").inner_text()
+    shot(page, "09_english")
     assert not problems, problems

@@ -125,11 +125,15 @@ function useServices() {
 // unknown key stays visible, marked, instead of silently showing another choice).
 function options(items, current, blankLabel, unknownLabel) {
   const list = [{ value: "", label: blankLabel }];
-  for (const item of items) list.push({ value: item.key, label: `${item.label}（${item.key}）` });
+  for (const item of items) list.push({ value: item.key, label: format(text().named, { name: item.label, key: item.key }) });
   if (current && !items.some((item) => item.key === current)) {
-    list.push({ value: current, label: `${unknownLabel}：${current}` });
+    list.push({ value: current, label: format(text().labelled, { what: unknownLabel, detail: current }) });
   }
   return list;
+}
+
+export function format(template, values) {
+  return template.replace(/{(\w+)}/g, (_, name) => String(values[name]));
 }
 
 function text() {
@@ -183,7 +187,7 @@ function DueIn(props) {
     id,
     element,
     label: text().dueIn,
-    description: `${text().escalation}：${catalog().escalation.note}`,
+    description: format(text().labelled, { what: text().escalation, detail: catalog().escalation.note }),
     getValue,
     setValue: (value) => setProperty(element, "dueIn", value, services),
     getOptions: dueOptions,
@@ -249,7 +253,7 @@ function Parameter(props) {
     id,
     element,
     label,
-    description: parameter.type ? `${text().expression}（${parameter.type}）` : text().expression,
+    description: parameter.type ? format(text().named, { name: text().expression, key: parameter.type }) : text().expression,
     debounce: services.debounce,
     getValue: () => parameterValue(getBusinessObject(element), parameter.name) || "",
     setValue: (value) => setParameter(element, parameter.name, (value || "").trim(), services),

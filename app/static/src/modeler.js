@@ -8,7 +8,7 @@ import "bpmn-js/dist/assets/bpmn-js.css";
 import "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css";
 import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
 import spiffworkflowModdle from "./_spiffworkflow_moddle.json";
-import { SpiffPropertiesProviderModule } from "./_spiff_properties.js";
+import { SpiffPropertiesProviderModule, format } from "./_spiff_properties.js";
 import { translateModule } from "./_modeler_translate.js";
 
 const MARKERS = ["modeler-problem", "modeler-added", "modeler-changed"];
@@ -32,9 +32,6 @@ function say(message, kind = "info") {
   statusLine.className = `modeler-status modeler-status-${kind}`;
 }
 
-function format(template, values) {
-  return template.replace(/{(\w+)}/g, (_, name) => String(values[name]));
-}
 
 async function call(method, url, body) {
   const headers = { Accept: "application/json", "X-CSRFToken": config.csrfToken };
@@ -174,7 +171,7 @@ function showResults(heading, items) {
 function elementLabel(id) {
   const element = id && elementRegistry.get(id);
   const name = element && element.businessObject.name;
-  return id ? (name ? `${name}（${id}）` : id) : text.wholeDiagram;
+  return id ? (name ? format(text.named, { name, key: id }) : id) : text.wholeDiagram;
 }
 
 function showProblems(problems) {
@@ -185,7 +182,11 @@ function showProblems(problems) {
     problems.map((p) => ({
       id: p.element_id,
       kind: "problem",
-      textContent: `${elementLabel(p.element_id)}：${text.problemCodes[p.code] || p.code}（${p.message}）`,
+      textContent: format(text.problem, {
+        element: elementLabel(p.element_id),
+        code: text.problemCodes[p.code] || p.code,
+        message: p.message,
+      }),
     })),
   );
 }
@@ -205,12 +206,12 @@ function showChanges(comparison) {
   showResults(
     heading,
     changes.map((c) => {
-      const details = c.fields.map((f) => `${f.field}: ${f.old ?? "∅"} → ${f.new ?? "∅"}`).join("；");
-      const label = c.name ? `${c.name}（${c.element_id}）` : c.element_id;
+      const details = c.fields.map((f) => `${f.field}: ${f.old ?? "∅"} → ${f.new ?? "∅"}`).join(text.separator);
+      const label = c.name ? format(text.named, { name: c.name, key: c.element_id }) : c.element_id;
       return {
         id: c.change === "removed" ? null : c.element_id,
         kind: c.change,
-        textContent: `${text.changeKinds[c.change]} ${c.element_type} ${label}${details ? "：" + details : ""}`,
+        textContent: `${text.changeKinds[c.change]} ${c.element_type} ${details ? format(text.labelled, { what: label, detail: details }) : label}`,
       };
     }),
   );
@@ -301,12 +302,13 @@ const actions = {
     const select = document.getElementById("rollback-version");
     const id = select.value;
     if (!id) return say(text.chooseVersion, "error");
+    const old = select.selectedOptions[0].dataset.version;
     const rolled = await call("POST", config.urls.rollback.replace(/\/0\/rollback$/, `/${id}/rollback`));
     if (!rolled.ok) return say(rolled.data ? rolled.data.error.message : text.failed, "error");
     addVersion(rolled.data);
     config.version = rolled.data.version;
     await open();
-    say(format(text.rolledBack, { n: rolled.data.version, old: select.selectedOptions[0].dataset.version }), "success");
+    say(format(text.rolledBack, { n: rolled.data.version, old }), "success");
   },
 };
 
@@ -342,7 +344,7 @@ async function run(name) {
   try {
     await actions[name]();
   } catch (error) {
-    say(`${text.failed}：${error.message}`, "error");
+    say(format(text.labelled, { what: text.failed, detail: error.message }), "error");
   } finally {
     buttons.forEach((b) => (b.disabled = false));
     refreshRollbackChoices();
