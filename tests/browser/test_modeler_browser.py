@@ -41,6 +41,18 @@ def element(page, element_id: str):
     return page.locator(f'#canvas [data-element-id="{element_id}"]').first
 
 
+def bring_into_view(page, element_id: str) -> None:
+    """Scroll the canvas with the mouse wheel, as a person pans, until the element shows."""
+    canvas = page.locator("#canvas").bounding_box()
+    page.mouse.move(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+    for _ in range(20):
+        box = element(page, element_id).bounding_box()
+        if box["x"] + box["width"] < canvas["x"] + canvas["width"] - 60:
+            return
+        page.mouse.wheel(400, 0)
+    raise AssertionError(f"{element_id} never came into view")
+
+
 def test_edit_validate_fix_publish(app, live_server, browser_page):
     page, problems = browser_page
     base = live_server
@@ -119,6 +131,13 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     assert db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "definition.published")
     ).one()
+
+    # The message a catch event waits for: one of the messages the app sends.
+    bring_into_view(page, "results_published")
+    element(page, "results_published").click()
+    message = page.get_by_label("等待的通知")
+    assert message.input_value() == "results_published"
+    assert message.locator("option").all_inner_texts()[1:] == ["考核结果公示（results_published）"]
 
     page.get_by_role("link", name="返回流程设计").click()
     page.wait_for_url(f"{base}/admin/modeler")
