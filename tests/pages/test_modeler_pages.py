@@ -139,3 +139,14 @@ def test_only_the_centre_may_use_the_modeler(client, login_as, username):
     assert client.get("/admin/modeler/annual_cycle").status_code == 403
     error_of(client.get(f"{CALLS}/catalog"), 403, "forbidden")
     assert 'href="/admin/modeler"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_template_escapes_the_name(admin):
+    name = '季度 & "检查" <x>'
+    config = _config(admin, "/admin/modeler/odd_name?new=1")
+    token = {"X-CSRFToken": config["csrfToken"]}
+    source = admin.get(f"{CALLS}/source/odd_name", query_string={"new": "1", "name": name})
+    admin.put(f"{CALLS}/drafts/odd_name", data=source.get_json()["source"].encode(), headers=token)
+    published = admin.post(f"{CALLS}/drafts/odd_name/publish", headers=token)
+    assert published.status_code == 201
+    assert published.get_json()["name"] == name
