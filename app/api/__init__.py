@@ -22,6 +22,7 @@ def register(app: Flask, api: Api) -> None:
         definitions,
         instances,
         library,
+        modeler,
         org,
         overdue,
         quarterly,
@@ -49,6 +50,7 @@ def register(app: Flask, api: Api) -> None:
         spot_checks,
         overdue,
         statistics,
+        modeler,
     )
     for module in modules:
         csrf.exempt(module.blp)

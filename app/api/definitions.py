@@ -1,11 +1,12 @@
-"""Process definitions: list, upload (validated), inspect."""
+"""Process definitions: list, upload (validated), inspect, compare, roll back."""
 
 from flask.views import MethodView
 
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
+from app.api.modeler_schemas import ComparisonSchema
 from app.api.schemas import ID, DefinitionSchema, DefinitionUploadSchema
-from app.services import definitions, permissions
+from app.services import definitions, modeler, permissions
 from app.services.errors import Forbidden, Invalid
 from app.services.transactions import unit_of_work
 
@@ -70,3 +71,24 @@ class DefinitionSource(MethodView):
         """The diagram's XML, as uploaded."""
         definition = definitions.get(definition_id)
         return definition.source, 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+@blp.route(f"/<{ID}:definition_id>/compare")
+class DefinitionComparison(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(200, ComparisonSchema)
+    def get(self, definition_id: int):
+        """This version against the previous one: added, removed and changed elements."""
+        return modeler.compare_version(definition_id, actor())
+
+
+@blp.route(f"/<{ID}:definition_id>/rollback")
+class DefinitionRollback(MethodView):
+    decorators = [token_required(write_scope="admin")]  # noqa: RUF012
+
+    @blp.response(201, DefinitionSchema)
+    @blp.alt_response(409, description="already the latest version, or its content")
+    def post(self, definition_id: int):
+        """Publish this version's content again as the newest version; instances keep theirs."""
+        return unit_of_work(lambda: modeler.rollback(definition_id, actor()))

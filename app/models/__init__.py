@@ -34,6 +34,7 @@ from app.models.process import (
     HumanTask,
     InstanceEvent,
     ProcessDefinition,
+    ProcessDraft,
     ProcessInstance,
 )
 from app.models.reviews import (
@@ -91,6 +92,7 @@ __all__ = [
     "PersonMove",
     "PlanLine",
     "ProcessDefinition",
+    "ProcessDraft",
     "ProcessInstance",
     "Publication",
     "PullRun",

@@ -52,6 +52,23 @@ class ProcessDefinition(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
+class ProcessDraft(db.Model):
+    """The modeler's work in progress on one process key: any well-formed XML, unchecked until
+    it is validated or published (publishing goes through the definitions upload)."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    # The published version the draft was started from (None for a new diagram).
+    base_version: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    updated_by: Mapped[Person | None] = relationship()
+
+
 class Campaign(db.Model):
     """One year's appraisal round."""
 

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         evidence,
         instance_actions,
         instance_diagram,
+        modeler,
         overdue_board,
         scorecards,
         statistics,
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     app.before_request(_forget_cached_session_state)
     app.register_blueprint(views.bp)
     app.register_blueprint(survey.bp)
+    app.register_blueprint(modeler.calls)
 
 
 def _forget_cached_session_state() -> None:

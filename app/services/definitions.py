@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 import handlers
 from app.engine.definitions import DefinitionInvalid, compile_bundle, parse_xml, validate_dmn
-from app.engine.types import Catalog, Problem
+from app.engine.types import Catalog, CompiledProcess, Problem
 from app.extensions import db
 from app.forms import FORMS
 from app.models import Person, ProcessDefinition
@@ -115,10 +115,8 @@ def _check_lengths(key: str, name: str | None, filename: str) -> None:
         raise Invalid("the definition has problems", problems=[p.as_dict() for p in problems])
 
 
-def upload(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDefinition, bool]:
-    """Validate and store a BPMN or DMN file; returns (definition, created)."""
-    if filename.lower().endswith(DMN_SUFFIX):
-        return _upload_dmn(filename, data, actor)
+def compile_bpmn(filename: str, data: bytes) -> CompiledProcess:
+    """Every check an upload makes, storing nothing; raises `Invalid` with the problems."""
     try:
         compiled = compile_bundle((filename, data), _latest_dmn_sources(), catalog())
     except DefinitionInvalid as exc:
@@ -126,6 +124,14 @@ def upload(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDef
             "the definition has problems", problems=[p.as_dict() for p in exc.problems]
         ) from exc
     _check_lengths(compiled.process_id, compiled.name, filename)
+    return compiled
+
+
+def upload(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDefinition, bool]:
+    """Validate and store a BPMN or DMN file; returns (definition, created)."""
+    if filename.lower().endswith(DMN_SUFFIX):
+        return _upload_dmn(filename, data, actor)
+    compiled = compile_bpmn(filename, data)
     # The file and the decision tables compiled into it: either changing makes a new version.
     specs_json = json.dumps(compiled.specs, sort_keys=True, ensure_ascii=False)
     spec_hash = hashlib.sha256(data + specs_json.encode()).hexdigest()

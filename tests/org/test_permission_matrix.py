@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ApiToken, Indicator, IndicatorTemplate, ProcessDefinition, RoleAssignment
 from app.rules import templates as seed_templates
-from app.services import accounts, assignments, instances, library, plans
+from app.services import accounts, assignments, definitions, instances, library, modeler, plans
 from app.services.transactions import unit_of_work
 from tests.conftest import VALID_LETTER, person
 from tests.org.conftest import DC_DC_SECRETS, PASSWORD, City, readable
@@ -63,6 +63,7 @@ class Case:
     json: Callable[[City, str], dict] | None = None
     upload: tuple[str, Path] | None = None  # (query string, file) for multipart uploads
     form: Callable[[City, str], dict] | None = None  # multipart form fields
+    xml: Path | None = None  # a raw XML request body
     setup: Callable[[City], None] | None = None
     anonymous: int = 401
     label: str = ""
@@ -100,6 +101,29 @@ def _staff_dc_role(city: City) -> int:
 
 def _definition_id() -> int:
     return db.session.scalars(sa.select(ProcessDefinition.id)).first()
+
+
+def _bpmn_definition_id() -> int:
+    return db.session.scalars(
+        sa.select(ProcessDefinition.id).where(ProcessDefinition.kind == "bpmn")
+    ).first()
+
+
+SHIPPED_BPMN = PROJECT / "workflows" / "bpmn" / "annual_cycle.bpmn"
+
+
+def _draft_of_annual_cycle(city: City) -> None:
+    unit_of_work(
+        lambda: modeler.save_draft("annual_cycle", SHIPPED_BPMN.read_bytes(), person("admin"))
+    )
+
+
+def _second_version(city: City) -> None:
+    """A second version of the annual cycle, so its first may be rolled back to."""
+    renamed = SHIPPED_BPMN.read_bytes().replace(
+        'name="锁定责任书"'.encode(), 'name="锁定"'.encode()
+    )
+    unit_of_work(lambda: definitions.upload("annual_cycle.bpmn", renamed, person("admin")))
 
 
 def _token_of_admin(city: City) -> None:
@@ -204,6 +228,63 @@ CASES = [
         f"{V1}/definitions/<int:definition_id>/source",
         everyone(200),
         path=lambda c, a: f"{V1}/definitions/{_definition_id()}/source",
+    ),
+    Case(
+        "GET",
+        f"{V1}/definitions/<int:definition_id>/compare",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/definitions/{_bpmn_definition_id()}/compare",
+    ),
+    Case(
+        "POST",
+        f"{V1}/definitions/<int:definition_id>/rollback",
+        admin_only(201),
+        path=lambda c, a: f"{V1}/definitions/{_bpmn_definition_id()}/rollback",
+        setup=_second_version,
+    ),
+    Case("GET", f"{V1}/modeler/catalog", admin_only(200)),
+    Case("GET", f"{V1}/modeler/drafts", admin_only(200), setup=_draft_of_annual_cycle),
+    Case(
+        "GET",
+        f"{V1}/modeler/drafts/<key>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle",
+        setup=_draft_of_annual_cycle,
+    ),
+    Case(
+        "PUT",
+        f"{V1}/modeler/drafts/<key>",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle",
+        xml=SHIPPED_BPMN,
+    ),
+    Case(
+        "DELETE",
+        f"{V1}/modeler/drafts/<key>",
+        admin_only(204),
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle",
+        setup=_draft_of_annual_cycle,
+    ),
+    Case(
+        "POST",
+        f"{V1}/modeler/drafts/<key>/validate",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle/validate",
+        setup=_draft_of_annual_cycle,
+    ),
+    Case(
+        "POST",
+        f"{V1}/modeler/drafts/<key>/publish",
+        admin_only(200),  # 200: the shipped content again, unchanged
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle/publish",
+        setup=_draft_of_annual_cycle,
+    ),
+    Case(
+        "GET",
+        f"{V1}/modeler/drafts/<key>/compare",
+        admin_only(200),
+        path=lambda c, a: f"{V1}/modeler/drafts/annual_cycle/compare",
+        setup=_draft_of_annual_cycle,
     ),
     Case("GET", f"{V1}/departments", everyone(200)),
     Case(
@@ -938,6 +1019,9 @@ def _call(client, api_as, city: City, case: Case, actor: str):
     if case.form:
         kwargs["data"] = case.form(city, actor)
         kwargs["content_type"] = "multipart/form-data"
+    if case.xml:
+        kwargs["data"] = case.xml.read_bytes()
+        kwargs["content_type"] = "application/xml"
     if case.upload:
         query, file = case.upload
         url += query
