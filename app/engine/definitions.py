@@ -395,17 +395,20 @@ def compile_bundle(
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+        specs = {
+            "spec": SERIALIZER.to_dict(spec),
+            "subprocess_specs": {n: SERIALIZER.to_dict(s) for n, s in subprocess_specs.items()},
+        }
     except SpiffWorkflowException as exc:
         raise DefinitionInvalid([_spiff_problem(exc, filename)]) from exc
+    except RecursionError as exc:  # SpiffWorkflow follows a flow recursively (~490 steps in a row)
+        raise DefinitionInvalid(
+            [Problem("structure", "the process is too long to run", file=filename)]
+        ) from exc
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise DefinitionInvalid(
             [Problem("structure", f"{type(exc).__name__}: {exc}", file=filename)]
         ) from exc
-
-    specs = {
-        "spec": SERIALIZER.to_dict(spec),
-        "subprocess_specs": {name: SERIALIZER.to_dict(s) for name, s in subprocess_specs.items()},
-    }
     elements = {
         node.get("id"): node.get("name") or node.get("id")
         for node in process.iter()

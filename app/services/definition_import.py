@@ -304,11 +304,7 @@ def import_definition(
         raise _refuse(result, result.problems)
     stored_name = _stored_name(filename, result)
     problems = list(result.problems)
-    try:
-        checked = definitions.check(stored_name, result.xml)
-    except RecursionError:  # SpiffWorkflow's parser recurses along the flow
-        checked = [{"code": "structure", "message": "the process is too long", "line": None}]
-    problems += _upload_problems(checked, result)
+    problems += _upload_problems(definitions.check(stored_name, result.xml), result)
     if problems:
         raise _refuse(result, problems)
     if dry_run:

@@ -129,12 +129,7 @@ def validate_draft(key: str, actor: Person) -> list[dict[str, Any]]:
     """Every problem publishing the draft would meet (empty: it would publish)."""
     draft = get_draft(key, actor)
     data = draft.source.encode()
-    problems = _key_problems(key, data)
-    try:
-        definitions.compile_bpmn(_filename(key), data)
-    except Invalid as exc:
-        problems += exc.extra.get("problems", [])
-    return problems
+    return _key_problems(key, data) + definitions.check(_filename(key), data)
 
 
 def _filename(key: str) -> str:
