@@ -322,3 +322,16 @@ def test_a_malformed_table_in_the_trial_gives_no_grades_and_its_problem(admin):
     assert [p["code"] for p in body["problems"]] == ["malformed_xml"]
     assert body["rows"][0]["edited"]["grade"] is None
     assert body["rows"][0]["stored"]["grade"] == "excellent"
+
+
+def test_in_english_the_page_and_the_problems_are_english(admin):
+    admin.get("/lang/en")
+    page = admin.get(GRADE_TABLE).get_data(True)
+    assert ">Save as a new version</button>" in page and "Grade rules" in page
+    [problem] = call(admin, SAVE, {"xml": edited(*OVERLAP)}).get_json()["problems"]
+    assert (
+        problem["message"] == "Scores 85, 85.01, 89.99 match several rows: the grade bands overlap."
+    )
+    body = call(admin, PREVIEW, {"xml": edited(*GAP), "scores": "91"}).get_json()
+    assert body["rows"][0]["edited"]["label"] == "no grade"
+    assert body["rows"][0]["stored"]["label"] == "Excellent"
