@@ -2,7 +2,7 @@
 raises the 优秀 threshold from 90 to 92 (and the 称职 band's top with it), sees the trial change
 before saving, saves it as version 2 and sees the trial follow; then an overlapping edit is
 refused with the problem beside the table, its row tinted, and nothing stored; the old version
-opens read-only. Screenshots go to test-artifacts/."""
+opens read-only and is saved again as the newest. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -122,4 +122,12 @@ def test_the_admin_edits_saves_and_is_refused_an_overlap(browser_page, live_serv
     page.wait_for_selector("#dmn-preview-table tbody tr")
     assert trial_row(page, "90") == ["90", "优秀 有变化", "称职"]
     page.screenshot(path=str(ARTIFACTS / "decision-table-version-1.png"), full_page=True)
+
+    # and can be saved again as the newest (a roll-back): version 3, the 90 threshold back
+    page.get_by_role("button", name="以此版本另存为新版本").click()
+    page.wait_for_selector("text=已保存为第 3 版。")
+    page.wait_for_url(f"{base}/admin/decision-tables/grade_bands")
+    assert versions() == [1, 2, 3]
+    page.wait_for_selector("#dmn-editor[data-ready=true]")
+    assert input_cell(page, "rule_excellent").inner_text().strip() == ">= 90"
     assert problems == []

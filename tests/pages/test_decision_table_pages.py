@@ -122,7 +122,10 @@ def test_the_editor_opens_the_latest_version(admin):
 def test_an_older_version_is_read_only(admin):
     assert call(admin, SAVE, {"xml": edited(*STRICTER)}).status_code == 201
     old = admin.get(f"{GRADE_TABLE}/versions/1").get_data(True)
-    assert 'data-read-only="true"' in old and 'id="dmn-save"' not in old
+    assert 'data-read-only="true"' in old and ">保存为新版本</button>" not in old
+    assert (
+        '<button type="button" id="dmn-save" class="secondary">以此版本另存为新版本</button>' in old
+    )
     assert "这是历史版本，只能查看。最新版本是第 2 版。" in old
     source = re.search(r'id="dmn-source">(.*?)</script>', old, re.S).group(1)
     assert json.loads(source) == shipped()
@@ -335,3 +338,13 @@ def test_in_english_the_page_and_the_problems_are_english(admin):
     body = call(admin, PREVIEW, {"xml": edited(*GAP), "scores": "91"}).get_json()
     assert body["rows"][0]["edited"]["label"] == "no grade"
     assert body["rows"][0]["stored"]["label"] == "Excellent"
+
+
+def test_an_older_version_saved_again_is_the_newest(admin):
+    assert call(admin, SAVE, {"xml": edited(*STRICTER)}).status_code == 201
+    response = call(admin, SAVE, {"xml": shipped()})
+    assert response.status_code == 201 and response.get_json()["version"] == 3
+    assert versions() == [1, 2, 3]
+    latest = admin.get(GRADE_TABLE).get_data(True)
+    source = re.search(r'id="dmn-source">(.*?)</script>', latest, re.S).group(1)
+    assert json.loads(source) == shipped()

@@ -174,10 +174,9 @@ async function start() {
     return;
   }
   root.dataset.ready = "true";
-  if (!readOnly) {
-    dmn.getActiveViewer().on("commandStack.changed", previewSoon);
-    saveButton.addEventListener("click", save);
-  }
+  // an older version, read-only, can still be saved again as the newest (a roll-back)
+  saveButton.addEventListener("click", save);
+  if (!readOnly) dmn.getActiveViewer().on("commandStack.changed", previewSoon);
   if (previewButton) {
     previewButton.addEventListener("click", preview);
     scoresInput.addEventListener("keydown", (event) => {
