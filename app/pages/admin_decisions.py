@@ -10,7 +10,7 @@ nothing; a saved one is a new version. Only the performance-management centre ma
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import flash, jsonify, render_template, request, url_for
@@ -82,31 +82,18 @@ def _posted_source() -> str:
 def _posted_scores() -> list[Decimal] | None:
     """`scores`: text of numbers 0–100 with at most two decimals, separated by commas or
     spaces; None (the tables' own bounds) when absent or blank."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
     text = body.get("scores") if isinstance(body, dict) else None
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    parts = re.split(r"[,，、\s]+", text.strip()) if isinstance(text, str) else None
-    scores = []
-    for part in parts or [None]:
-        try:
-            ok = part is not None and _SCORE.match(part) and Decimal(part) <= 100
-        except InvalidOperation:
-            ok = False
-        if not ok:
-            raise Invalid(
-                "bad scores",
-                fields={
-                    "scores": [_("试算分数须为 0 至 100 之间、最多两位小数的数字，用逗号分隔。")]
-                },
-            )
-        scores.append(Decimal(part))
-    if len(scores) > decision_tables.MAX_SCORES:
-        raise Invalid(
-            "too many scores",
-            fields={"scores": [_("最多试算 %(n)s 个分数。", n=decision_tables.MAX_SCORES)]},
-        )
-    return scores
+    parts = re.split(r"[,，、\s]+", text.strip()) if isinstance(text, str) else [""]
+    if not all(_SCORE.match(part) and Decimal(part) <= 100 for part in parts):
+        message = _("试算分数须为 0 至 100 之间、最多两位小数的数字，用逗号分隔。")
+        raise Invalid("bad scores", fields={"scores": [message]})
+    if len(parts) > decision_tables.MAX_SCORES:
+        message = _("最多试算 %(n)s 个分数。", n=decision_tables.MAX_SCORES)
+        raise Invalid("too many scores", fields={"scores": [message]})
+    return [Decimal(part) for part in parts]
 
 
 def _refused(exc: Invalid, source: str, status: int = 422):
@@ -152,6 +139,9 @@ def admin_decision_table_preview(key: str):
     saving it would meet come along, so the editor shows them before saving."""
     person = centre_admin()
     source = ""
+    if not decision_tables.is_grade_table(key):
+        only = _("只有等次表可以试算。")
+        return jsonify({"problems": [], "rows": [], "fields": {"xml": [only]}}), 422
     try:
         source = _posted_source()
         scores = _posted_scores()

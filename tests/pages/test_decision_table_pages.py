@@ -348,3 +348,29 @@ def test_an_older_version_saved_again_is_the_newest(admin):
     latest = admin.get(GRADE_TABLE).get_data(True)
     source = re.search(r'id="dmn-source">(.*?)</script>', latest, re.S).group(1)
     assert json.loads(source) == shipped()
+
+
+def test_another_decision_table_is_edited_without_the_grade_rules_or_a_trial(admin):
+    from app.services import definitions
+    from app.services.transactions import unit_of_work
+    from tests.engine.helpers import fixture
+
+    unit_of_work(lambda: definitions.upload("other.dmn", fixture("grade_bands.dmn"), None))
+    listing = admin.get("/admin/decision-tables").get_data(True)
+    row = re.search(r'href="/admin/decision-tables/grade_band">(.*?)</tr>', listing, re.S)
+    assert row and "等次划分" in row.group(1) and "其他" in row.group(1)
+    url = "/admin/decision-tables/grade_band"
+    page = admin.get(url).get_data(True)
+    assert 'data-preview-url=""' in page and 'id="preview-scores"' not in page
+    source = json.loads(re.search(r'id="dmn-source">(.*?)</script>', page, re.S).group(1))
+    # FIRST and Chinese outputs are fine outside the grade table; a broken cell is not
+    looser = source.replace("&gt;= 90", "&gt;= 95")
+    assert looser != source
+    response = call(admin, url, {"xml": looser})
+    assert response.status_code == 201 and response.get_json()["version"] == 2
+    broken = call(admin, url, {"xml": source.replace("&gt;= 90", "[1..")})
+    assert broken.status_code == 422
+    assert broken.get_json()["problems"][0]["message"].startswith("单元格表达式有误")
+    refused = call(admin, f"{url}/preview", {"xml": source})
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"] == {"xml": ["只有等次表可以试算。"]}
