@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     from app.pages import (  # noqa: F401  (routes register on bp)
         account,
         admin_campaign,
+        admin_decisions,
         admin_library,
         audit_trail,
         auth,

@@ -148,7 +148,9 @@ def upload(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDef
     )
 
 
-def _upload_dmn(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDefinition, bool]:
+def check_dmn(filename: str, data: bytes) -> tuple[str, str, str]:
+    """What an upload of this DMN file would store, (key, name, source), or `Invalid` with its
+    problems: also used to try an edited table before it is saved."""
     problems = validate_dmn(filename, data)
     if problems:
         raise Invalid("the decision table has problems", problems=[p.as_dict() for p in problems])
@@ -166,6 +168,11 @@ def _upload_dmn(filename: str, data: bytes, actor: Person | None) -> tuple[Proce
         problems = grades.table_problems(source, filename)
         if problems:
             raise Invalid("the grade table has problems", problems=[p.as_dict() for p in problems])
+    return key, name, source
+
+
+def _upload_dmn(filename: str, data: bytes, actor: Person | None) -> tuple[ProcessDefinition, bool]:
+    key, name, source = check_dmn(filename, data)
     spec_hash = hashlib.sha256(data).hexdigest()
     return _store("dmn", key, name, filename, source, spec_hash, None, {}, actor)
 

@@ -174,13 +174,35 @@ def band(score: Decimal, campaign: Campaign | None) -> tuple[Grade, ProcessDefin
     if stored is None:
         raise Conflict(f"the grade table {settings.grade_decision!r} is not loaded")
     try:
-        match = decisions.evaluate(stored.source, {SCORE_INPUT: float(score)}, stored.filename)
+        return grade_in(stored.source, score, stored.filename), stored
     except decisions.DecisionError as exc:
         raise Conflict(f"the grade table gives no grade for {score}: {exc}") from exc
+
+
+def grade_in(source: str, score: Decimal, filename: str = "grade_table.dmn") -> Grade:
+    """The grade a grade table's DMN source gives `score`, stored or not (the editor tries a
+    table before it is saved); `DecisionError` when it gives none, or an unknown one."""
+    match = decisions.evaluate(source, {SCORE_INPUT: float(score)}, filename)
     value = match.outputs.get(GRADE_OUTPUT)
     if not _known(value):
-        raise Conflict(f"the grade table gives an unknown grade {value!r} for {score}")
-    return Grade(value), stored
+        raise decisions.DecisionError(f"the grade table gives an unknown grade {value!r}")
+    return Grade(value)
+
+
+def sample_scores(*sources: str, limit: int = 20) -> list[Decimal]:
+    """Scores worth trying on these tables: 0, 100, and each bound written in their input
+    cells with the score just below it (where a band starts and the one under it ends)."""
+    points = {LOWEST, HIGHEST}
+    for source in sources:
+        try:
+            info = decisions.describe(source)
+        except decisions.DecisionError:
+            continue
+        for rule in info.rules:
+            for cell in rule.input_cells:
+                for text in _NUMBER.findall(cell):
+                    points.update((Decimal(text) - STEP, Decimal(text)))
+    return sorted(p for p in points if LOWEST <= p <= HIGHEST)[:limit]
 
 
 def grade_for(score: Decimal, campaign: Campaign | None) -> Grade:

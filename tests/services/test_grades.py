@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.engine import decisions
 from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition
 from app.rules.grading import Grade
@@ -189,3 +190,23 @@ def test_a_table_too_big_to_probe_is_refused(org):
     [problem] = caught.value.extra["problems"]
     assert "at most 50 rows" in problem["message"]
     assert counts() == before
+
+
+def test_a_table_not_stored_yet_can_be_tried(org):
+    stricter = edited((b"&gt;= 90", b"&gt;= 92"), (b"70 &lt;= ? &lt; 90", b"70 &lt;= ? &lt; 92"))
+    assert grades.grade_in(stricter.decode(), D("91.99")) is Grade.COMPETENT
+    assert grades.grade_in(stricter.decode(), D("92")) is Grade.EXCELLENT
+    gap = edited((b"&gt;= 90", b"&gt;= 92")).decode()
+    with pytest.raises(decisions.DecisionError):
+        grades.grade_in(gap, D("91"))
+    unknown = edited((b'"competent"', b'"good"')).decode()
+    with pytest.raises(decisions.DecisionError, match="unknown grade 'good'"):
+        grades.grade_in(unknown, D("80"))
+
+
+def test_sample_scores_are_the_bounds_and_the_score_just_below(org):
+    shipped = SHIPPED.decode()
+    scores = ["0", "59.99", "60", "69.99", "70", "89.99", "90", "100"]
+    assert [str(s) for s in grades.sample_scores(shipped)] == scores
+    assert [str(s) for s in grades.sample_scores("<not dmn", shipped)] == scores
+    assert len(grades.sample_scores(shipped, limit=3)) == 3
