@@ -25,6 +25,7 @@ from app.engine import expressions
 from app.engine.definitions import (
     BPMN_NS,
     DMN_NAMESPACES,
+    FLOW_NODES,
     ISO_DURATION,
     MAX_BYTES,
     REFUSED_ELEMENTS,
@@ -62,30 +63,6 @@ Z = f"{{{ZEEBE_NS}}}"
 S = f"{{{SPIFF_NS}}}"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
 
-FLOW_NODES = [
-    "task",
-    "userTask",
-    "manualTask",
-    "serviceTask",
-    "scriptTask",
-    "businessRuleTask",
-    "sendTask",
-    "receiveTask",
-    "callActivity",
-    "subProcess",
-    "transaction",
-    "adHocSubProcess",
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-    "eventBasedGateway",
-    "complexGateway",
-]
 # Camunda 7 attributes that only tune the Camunda engine (jobs, history, tasklist): dropped.
 ENGINE_TUNING = {
     "asyncBefore",

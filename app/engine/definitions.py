@@ -254,17 +254,22 @@ def _message_problems(root: etree._Element, catalog: Catalog, filename: str | No
     return found
 
 
-_FLOW_NODES = [
+# Every kind of BPMN flow node (what a sequence flow may join).
+FLOW_NODES = [
     "task",
     "userTask",
     "manualTask",
     "serviceTask",
+    "scriptTask",
     "businessRuleTask",
     "sendTask",
     "receiveTask",
     "callActivity",
     "subProcess",
+    "transaction",
+    "adHocSubProcess",
     "startEvent",
+    "endEvent",
     "intermediateCatchEvent",
     "intermediateThrowEvent",
     "boundaryEvent",
@@ -272,6 +277,7 @@ _FLOW_NODES = [
     "parallelGateway",
     "inclusiveGateway",
     "eventBasedGateway",
+    "complexGateway",
 ]
 
 
@@ -294,7 +300,9 @@ def _flow_problems(root: etree._Element, filename: str | None) -> list[Problem]:
                             filename,
                         )
                     )
-        for kind in _FLOW_NODES:
+        for kind in FLOW_NODES:
+            if kind == "endEvent":
+                continue
             for node in process.xpath(f".//bpmn:{kind}", namespaces=NS):
                 in_event_subprocess = node.getparent().get("triggeredByEvent") == "true"
                 if node.get("id") not in sources and not (

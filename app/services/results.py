@@ -48,6 +48,14 @@ REASON_MAX = 500
 DETAIL_MAX_BYTES = 20_000
 RESTORED = "重新校准：恢复为等次表结果"
 
+# The published order: ranked first by rank, then by score; the department code breaks ties.
+RANKING_ORDER = (
+    DepartmentResult.rank.is_(None),
+    DepartmentResult.rank,
+    DepartmentResult.final_score.desc(),
+    Department.code,
+)
+
 
 def _require_admin(actor: Person, what: str) -> None:
     if not permissions.is_centre_admin(actor):
@@ -188,12 +196,7 @@ def results(actor: Person, year: int) -> list[DepartmentResult]:
         select(DepartmentResult)
         .join(Department, Department.id == DepartmentResult.department_id)
         .where(DepartmentResult.campaign_id == campaign.id)
-        .order_by(
-            DepartmentResult.rank.is_(None),
-            DepartmentResult.rank,
-            DepartmentResult.final_score.desc(),
-            Department.code,
-        )
+        .order_by(*RANKING_ORDER)
     )
     if not permissions.is_centre_admin(actor):
         if not is_published(campaign):

@@ -46,7 +46,7 @@ from app.rules.grading import Grade
 from app.rules.indicators import Direction
 from app.rules.numbers import ZERO
 from app.rules.quarterly import adds_up, is_lagging, year_value
-from app.services import campaigns, permissions
+from app.services import campaigns, permissions, results
 from app.services.errors import Forbidden, NotFound
 
 GRADES = tuple(g.value for g in Grade)  # best first
@@ -121,12 +121,7 @@ def ranking(scope: Scope, campaign: Campaign) -> list[dict[str, Any]]:
         .join(Department, Department.id == DepartmentResult.department_id)
         .join(Unit, Unit.id == Department.unit_id)
         .where(DepartmentResult.campaign_id == campaign.id)
-        .order_by(
-            DepartmentResult.rank.is_(None),
-            DepartmentResult.rank,
-            DepartmentResult.final_score.desc(),
-            Department.code,
-        )
+        .order_by(*results.RANKING_ORDER)
     )
     return [
         {
