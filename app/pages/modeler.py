@@ -25,7 +25,7 @@ from app.errors import error_body
 from app.models import ProcessDefinition
 from app.pages.admin_library import centre_admin
 from app.pages.views import bp
-from app.services import definitions, modeler, modeler_catalog
+from app.services import definition_import, definitions, modeler, modeler_catalog
 from app.services.errors import Invalid, NotFound, ServiceError
 from app.services.transactions import unit_of_work
 
@@ -140,6 +140,37 @@ def modeler_compare(definition_id: int):
     definition = definitions.get(definition_id)
     return render_template(
         "admin/modeler_compare.html", definition=definition, comparison=comparison
+    )
+
+
+@bp.post("/admin/modeler/import")
+@login_required
+def modeler_import():
+    """Another tool's BPMN export (Camunda, Signavio, ARIS, Bizagi…), mapped to the process
+    contract: stored as a new version, or every problem listed with where and what to do."""
+    person = centre_admin()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _index(person, {"file": [_("请选择要导入的 BPMN 文件。")]}, status=422)
+    filename, data = upload.filename, upload.read()
+    dry_run = request.form.get("dry_run") == "yes"
+    try:
+        outcome = unit_of_work(
+            lambda: definition_import.import_definition(filename, data, person, dry_run)
+        )
+    except Invalid as exc:
+        report = exc.extra.get("report") or {"problems": exc.extra.get("problems", [])}
+        return render_template(
+            "admin/modeler_import.html", filename=filename, report=report, refused=True
+        ), 422
+    return render_template(
+        "admin/modeler_import.html",
+        filename=filename,
+        report=outcome.report,
+        refused=False,
+        dry_run=dry_run,
+        definition=outcome.definition,
+        created=outcome.created,
     )
 
 

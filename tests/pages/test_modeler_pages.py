@@ -3,6 +3,7 @@ every write, JSON errors for the editor, a new diagram from a template that vali
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -150,3 +151,101 @@ def test_the_template_escapes_the_name(admin):
     published = admin.post(f"{CALLS}/drafts/odd_name/publish", headers=token)
     assert published.status_code == 201
     assert published.get_json()["name"] == name
+
+
+# --- importing another tool's export from the modeler page ----------------------------------
+
+IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+
+
+def _import(client, name: str | None, dry_run: bool = False, token: bool = True):
+    from tests.pages.test_pages import csrf
+
+    data: dict = {}
+    if token:
+        data["csrf_token"] = csrf(client.get("/admin/modeler"))
+    if name is not None:
+        data["file"] = ((IMPORTS / name).open("rb"), name)
+    if dry_run:
+        data["dry_run"] = "yes"
+    return client.post("/admin/modeler/import", data=data, content_type="multipart/form-data")
+
+
+def _versions_of(key: str) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(ProcessDefinition.version)
+            .where(ProcessDefinition.process_key == key)
+            .order_by(ProcessDefinition.version)
+        )
+    )
+
+
+def test_an_accepted_export_is_stored_and_opens_in_the_modeler(admin):
+    page = _import(admin, "camunda7_letter.bpmn")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200, body[:500]
+    stored = db.session.scalars(
+        sa.select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1)
+    ).one()
+    assert "Camunda" in body and f"第{stored.version}版" in body
+    assert f'href="/admin/modeler/{stored.process_key}?version={stored.version}"' in body
+    assert 'class="import-changes"' in body  # what was rewritten is listed
+    again = _import(admin, "camunda7_letter.bpmn").get_data(as_text=True)
+    assert "未新建版本" in again and _versions_of(stored.process_key) == [stored.version]
+
+
+def test_a_dry_run_checks_and_stores_nothing(admin):
+    before = count(ProcessDefinition)
+    body = _import(admin, "signavio_signing.bpmn", dry_run=True).get_data(as_text=True)
+    assert "检查通过" in body and count(ProcessDefinition) == before
+
+
+def test_a_refused_export_lists_every_problem_and_stores_nothing(admin):
+    before = count(ProcessDefinition)
+    page = _import(admin, "aris_appeal.bpmn")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422 and 'role="alert"' in body
+    codes = set(re.findall(r'<tr data-code="([a-z_]+)">', body))
+    assert {"transaction_unsupported", "unknown_role"} <= codes
+    assert "ARIS" in body and count(ProcessDefinition) == before
+
+
+def test_import_without_a_file_or_without_the_token(admin):
+    missing = _import(admin, None)
+    assert missing.status_code == 422 and "请选择要导入的 BPMN 文件" in missing.get_data(True)
+    before = count(ProcessDefinition)
+    assert _import(admin, "camunda7_letter.bpmn", token=False).status_code == 400
+    assert count(ProcessDefinition) == before
+
+
+def test_only_the_centre_imports(client, login_as):
+    from tests.pages.test_pages import csrf
+
+    login_as("head_fin")
+    before = count(ProcessDefinition)
+    refused = client.post(
+        "/admin/modeler/import",
+        data={
+            "csrf_token": csrf(client.get("/account")),
+            "file": ((IMPORTS / "camunda7_letter.bpmn").open("rb"), "x.bpmn"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 403 and count(ProcessDefinition) == before
+
+
+def test_garbage_is_a_clear_refusal_not_an_error(admin):
+    from tests.pages.test_pages import csrf
+
+    for payload in (b"", b"\x00\xff" * 500, b"<html><body>hi</body></html>", b"<?xml"):
+        page = admin.post(
+            "/admin/modeler/import",
+            data={
+                "csrf_token": csrf(admin.get("/admin/modeler")),
+                "file": (io.BytesIO(payload), "x.bpmn"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert page.status_code == 422, payload[:20]
+        assert 'role="alert"' in page.get_data(True)
