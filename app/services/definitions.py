@@ -12,7 +12,6 @@ import handlers
 from app.engine.definitions import DefinitionInvalid, compile_bundle, parse_xml, validate_dmn
 from app.engine.types import Catalog, CompiledProcess, Problem
 from app.extensions import db
-from app.forms import FORMS
 from app.models import Person, ProcessDefinition
 from app.models.org import ROLES
 from app.models.process import MESSAGES
@@ -24,6 +23,9 @@ KEY_MAX, NAME_MAX = 100, 200  # ProcessDefinition.process_key / .name
 
 
 def catalog() -> Catalog:
+    # The forms' effects call services that look definitions up: imported here, no cycle.
+    from app.forms import FORMS
+
     return Catalog(
         frozenset(handlers.REGISTRY), frozenset(FORMS), frozenset(ROLES), frozenset(MESSAGES)
     )

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 from flask import render_template
 from jinja2 import nodes
 
+from app.forms import FORMS
+
 TASK = SimpleNamespace(
     id=1,
     instance_id=7,
@@ -25,15 +27,8 @@ TASK = SimpleNamespace(
 )
 
 
-def _forms() -> dict:
-    """The catalog, imported once the app is built (importing it first trips an import cycle)."""
-    from app.forms import FORMS
-
-    return FORMS
-
-
 def _render(app, key: str, errors: dict) -> str:
-    form = _forms()[key]
+    form = FORMS[key]
     with app.test_request_context(f"/tasks/{TASK.id}"):
         return render_template(
             form.template,
@@ -48,12 +43,12 @@ def _render(app, key: str, errors: dict) -> str:
 
 
 def test_each_form_has_the_shared_frame(app):
-    for key in _forms():
+    for key in FORMS:
         _check_frame(key, _render(app, key, {}))
 
 
 def _check_frame(key: str, page: str) -> None:
-    title = str(_forms()[key].title)
+    title = str(FORMS[key].title)
     assert f"<title>{title}" in page
     assert re.search(rf"<h1>\s*{re.escape(title)}\s*</h1>", page)
     assert "市财政局预算科" in page and "2026" in page
@@ -71,7 +66,7 @@ def _check_frame(key: str, page: str) -> None:
 
 
 def test_errors_show_the_banner_above_the_form(app):
-    for key in set(_forms()) - {"spot_check_verify"}:
+    for key in set(FORMS) - {"spot_check_verify"}:
         page = _render(app, key, {"_schema": ["x"]})
         banner = page.index('id="form-errors"')
         assert 'role="alert"' in page[banner - 40 : banner], key
@@ -80,7 +75,7 @@ def test_errors_show_the_banner_above_the_form(app):
 
 def test_every_form_template_extends_the_frame(app):
     env = app.jinja_env
-    for form in _forms().values():
+    for form in FORMS.values():
         source = env.loader.get_source(env, form.template)[0]
         [extends] = env.parse(source).find_all(nodes.Extends)
         assert extends.template.value == "forms/_task_form.html", form.template
