@@ -33,6 +33,12 @@ if compgen -G "app/translations/*/LC_MESSAGES/messages.po" >/dev/null; then
 fi
 
 # Browser code (bpmn-js, dmn-js, ECharts) from the npm registry, bundled by esbuild.
+if ! command -v npm >/dev/null; then
+  echo "==> installing Node.js and npm (apt-get)"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
 npm_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
 if [[ ! -f $npm_stamp ]]; then
   echo "==> installing npm packages"
