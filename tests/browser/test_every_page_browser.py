@@ -361,13 +361,16 @@ BAD_PAGE = """<!doctype html><html lang="en"><head><title>坏页面</title></hea
 <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="">
 <div class="table-wrap" style="overflow-x:auto"><table style="width:3000px"><tr><td>宽表</td></tr>
 </table></div>
-<p>Data: 模拟科1 and a word left in Chinese: 提交</p><a lang="zh-CN" href="#">中文</a>
+<p>Data: 模拟科1 and a word left in Chinese: 提交</p>
+<p>黄牌：「模拟科1」的「起草」已于2026-01-15超期，请尽快办理。</p>
+<a lang="zh-CN" href="#">中文</a>
 <script>console.error("broken")</script></body></html>"""
 
 
 def test_the_checks_find_what_they_look_for(sweep: Sweep):
     """A page with each fault once: the sweep names every one, and nothing else (the wide
-    table in its scrolling container, the named controls, the data and 中文 pass)."""
+    table in its scrolling container, the named controls, the data, a known gap and 中文
+    pass)."""
     page = sweep.context(ANONYMOUS, "zh").new_page()
     problems = _watch(page)
     try:
