@@ -404,12 +404,13 @@ def test_the_checks_find_what_they_look_for(sweep: Sweep):
 def _not_data(texts: list[str], data: list[str]) -> list[str]:
     """The texts that still show Chinese once the known gaps and every stored value (longest
     first) are taken out, each with what is left."""
+    chinese = [text for text in texts if CJK.search(text)]
+    shown = "\n".join(chinese)
+    present = [value for value in data if value in shown]  # one pass over the data
     left: set[str] = set()
-    for text in texts:
-        if not CJK.search(text):
-            continue
+    for text in chinese:
         rest = GAP.sub(" ", text)
-        for value in data:
+        for value in present:
             if value in rest:
                 rest = rest.replace(value, " ")
         if CJK.search(rest):
