@@ -206,8 +206,8 @@ def sweep(_migrated_app) -> Iterator[Sweep]:
     SHOTS.mkdir(parents=True, exist_ok=True)
     previous = clock.install(MovableClock(START))
     started = time.perf_counter()
-    try:
-        with _migrated_app.app_context():
+    with _migrated_app.app_context():
+        try:
             scenario = sweep_scenario.build()
             data = sorted(
                 (v for v in sweep_scenario.data_text().splitlines() if CJK.search(v)),
@@ -221,10 +221,10 @@ def sweep(_migrated_app) -> Iterator[Sweep]:
                     yield Sweep(_migrated_app, base, scenario, data, {}, browser)
                 finally:
                     browser.close()
+        finally:
+            clock.install(previous)
             db.session.remove()
             _empty_tables()
-    finally:
-        clock.install(previous)
 
 
 # In the page: what the checks need, gathered in one round trip.
