@@ -62,9 +62,11 @@ def admin_current_settings():
 @bp.get("/admin/campaigns/results")
 @login_required
 def admin_current_results():
-    """This year's results (the navigation's link)."""
+    """The current campaign's results (the navigation's link): this year's, or while this
+    year's campaign has not started, the latest one's."""
     centre_admin()
-    return redirect(url_for(".admin_results", year=this_year()))
+    year = campaigns.latest_year(this_year()) or this_year()
+    return redirect(url_for(".admin_results", year=year))
 
 
 @bp.route(f"/admin/campaigns/<{YEAR}:year>/settings", methods=["GET", "POST"])

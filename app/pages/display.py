@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import ROLE_NAMES
@@ -19,6 +19,8 @@ BEIJING = timezone(timedelta(hours=8), "CST")
 
 # One set of role names for the whole app (app/i18n.py), translated when rendered.
 ROLES = {key: _l(name) for key, name in ROLE_NAMES.items()}
+# The improvement measures of app/rules/outcomes.py (stored by their Chinese names).
+MEASURES = {"脱产培训": _l("脱产培训"), "岗位调整": _l("岗位调整")}
 INSTANCE_STATUSES = {
     "running": _l("运行中"),
     "waiting_people": _l("等待办理"),
@@ -111,6 +113,11 @@ def label(mapping: dict, key: str | None) -> str:
     return str(mapping[key]) if key in mapping else (key or "")
 
 
+def paren(text: object) -> str:
+    """An aside in the reader's punctuation: `（…）` in Chinese, ` (…)` in English."""
+    return gettext("（%(text)s）", text=text)
+
+
 def html_lang() -> str:
     return "en" if str(get_locale()) == "en" else "zh-CN"
 
@@ -119,6 +126,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["plain_number"] = plain_number
     app.jinja_env.filters["detail_text"] = detail_text
+    app.jinja_env.filters["paren"] = paren
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_centre_admin=is_centre_admin,
@@ -134,4 +142,5 @@ def register_filters(app: Flask) -> None:
         ESCALATION_CARDS=ESCALATION_CARDS,
         DIAGRAM_STATES=DIAGRAM_STATES,
         TOKEN_SCOPE_NAMES=TOKEN_SCOPE_NAMES,
+        MEASURES=MEASURES,
     )

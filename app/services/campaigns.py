@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Campaign, Person
@@ -24,6 +24,12 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 
 def find(year: int) -> Campaign | None:
     return db.session.scalars(select(Campaign).where(Campaign.year == year)).first()
+
+
+def latest_year(until: int) -> int | None:
+    """The latest campaign year up to `until`: in January the previous year's campaign is
+    still the current one (appeals, outcomes) while this year's has not started."""
+    return db.session.scalar(select(func.max(Campaign.year)).where(Campaign.year <= until))
 
 
 def get(year: int) -> Campaign:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,9 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app, org) -> Iterator[str]:
-    """The test app on a real port; its requests commit to the same test database."""
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` on a real port (its base URL) while the block runs."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -38,6 +39,20 @@ def live_server(app, org) -> Iterator[str]:
         server.server_close()
 
 
+def launch(playwright):
+    """Debian's chromium, headless."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+    )
+
+
+@pytest.fixture
+def live_server(app, org) -> Iterator[str]:
+    """The test app on a real port; its requests commit to the same test database."""
+    with serving(app) as base:
+        yield base
+
+
 @pytest.fixture
 def browser_page(live_server):
     from playwright.sync_api import sync_playwright
@@ -45,9 +60,7 @@ def browser_page(live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(10_000)

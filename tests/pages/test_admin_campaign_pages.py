@@ -279,6 +279,16 @@ def test_the_navigation_leads_to_this_years_pages(admin, scored):
     assert admin.get("/admin/campaigns/results").headers["Location"].endswith(RESULTS)
 
 
+def test_in_january_the_results_link_leads_to_last_years_campaign(admin, scored, clock):
+    """Before this year's campaign exists, last year's is the current one (appeals run on);
+    once it exists, this year's."""
+    clock.set(clock.now().replace(year=2027, month=1, day=20))
+    assert admin.get("/admin/campaigns/results").headers["Location"].endswith(RESULTS)
+    unit_of_work(lambda: campaigns.get_or_create(2027))
+    location = admin.get("/admin/campaigns/results").headers["Location"]
+    assert location.endswith("/admin/campaigns/2027/results")
+
+
 def test_the_pages_speak_english_too(admin, scored):
     settings = admin.get(SETTINGS, query_string={"lang": "en"}).get_data(True)
     assert "Campaign settings 2026" in settings and "Rater weights (%)" in settings

@@ -94,7 +94,7 @@ function indicators() {
       formatter: (params) => {
         const row = rows[params[0].dataIndex];
         return [
-          `${row.name}（${row.code}）`,
+          t(`${row.name}（${row.code}）`, `${row.name} (${row.code})`),
           `${t("达标率", "Achieved")}: ${row.achievement_rate ?? "—"}%`,
           `${t("达标/已有实际值/科室", "Achieved/measured/departments")}: ${row.achieved}/${row.measured}/${row.departments}`,
           `${t("平均目标值", "Mean target")}: ${row.average_target} ${row.unit}`,
