@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from app import clock, simulation
 from app.demo import _demo_hash
+from app.engine.definitions import parse_xml
 from app.extensions import db
 from app.forms.catalog import FORMS, is_anonymous_ballot
 from app.models import (
@@ -32,6 +33,7 @@ from app.models import (
     Indicator,
     IndicatorTemplate,
     Person,
+    ProcessDefinition,
     ProcessInstance,
 )
 from app.services import actuals, ballots, definitions, results
@@ -220,4 +222,9 @@ def data_text(longest: int = 1000) -> str:
         if columns:
             for row in db.session.execute(select(*columns).select_from(table)):
                 walk(list(row))
+    # what diagrams and decision tables say (names, labels, rule annotations) is theirs too
+    for source in db.session.scalars(select(ProcessDefinition.source)):
+        root, _ = parse_xml(source.encode())
+        for element in root.iter():
+            walk([element.text or "", element.get("name") or "", element.get("label") or ""])
     return "\n".join(sorted(found))

@@ -103,6 +103,11 @@ PAGES: dict[str, Visit] = {
     "pages.modeler_new": Visit(_centre, lambda s: {"key": "sweep_new", "name": "新流程"}),
     "pages.modeler_edit": Visit(_centre, lambda s: {"key": "annual_cycle"}),
     "pages.modeler_compare": Visit(_centre, lambda s: {"definition_id": s.ids["definition"]}),
+    "pages.admin_decision_tables": Visit(_centre),
+    "pages.admin_decision_table": Visit(_centre, lambda s: {"key": "grade_bands"}),
+    "pages.admin_decision_table_version": Visit(
+        _centre, lambda s: {"key": "grade_bands", "number": 1}
+    ),
 }
 # the task page once per form (the ballot twice: the leader's, and the anonymous peer one)
 TASK_PAGES: dict[str, Visit] = {
