@@ -200,3 +200,50 @@ def test_new_diagram_publish_and_roll_back_in_english(app, live_server, browser_
     assert "red card" in page.locator("#properties").inner_text()
     shot(page, "09_english")
     assert not problems, problems
+
+
+def test_saving_an_opened_version_over_a_draft_asks_first(app, live_server, browser_page):
+    """A draft is work in progress: replacing it with an older version's content is confirmed,
+    and declining keeps the draft as it was."""
+    from app.models import ProcessDraft
+
+    def draft_source() -> str:
+        db.session.rollback()
+        return db.session.scalars(
+            select(ProcessDraft.source).where(ProcessDraft.process_key == "annual_cycle")
+        ).one()
+
+    page, problems = browser_page
+    base = live_server
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/admin/modeler/annual_cycle")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    element(page, "draft_letter").click()
+    page.get_by_label("办理时限").select_option("P20D")
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
+    )
+    assert 'value="P20D"' in draft_source()
+
+    page.goto(f"{base}/admin/modeler/annual_cycle?version=1")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    asked: list[str] = []
+
+    def decline(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_function("document.body.dataset.modelerReady === 'true'")
+    assert asked and "已有草稿" in asked[0]
+    assert 'value="P20D"' in draft_source()  # declined: the draft is as it was
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_function(
+        "document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
+    )
+    assert 'value="P20D"' not in draft_source()
+    assert not problems, problems

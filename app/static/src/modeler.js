@@ -58,6 +58,9 @@ const canvas = modeler.get("canvas");
 const overlays = modeler.get("overlays");
 const elementRegistry = modeler.get("elementRegistry");
 let dirty = false;
+// What the editor shows came from: "draft", "version" or "new". Saving an opened version
+// replaces the process's draft, which the admin confirms first.
+let openedFrom = null;
 
 modeler.on("commandStack.changed", () => {
   dirty = true;
@@ -117,6 +120,7 @@ async function open() {
     version: format(text.openedVersion, { n: source.data.version }),
     new: text.openedNew,
   }[source.data.origin];
+  openedFrom = source.data.origin;
   say(origin);
 }
 
@@ -220,6 +224,9 @@ function showChanges(comparison) {
 // --- the actions -----------------------------------------------------------------------------
 
 async function saveDraft() {
+  if (openedFrom === "version" && config.hasDraft && !window.confirm(text.replaceDraft)) {
+    return false;
+  }
   const { xml } = await modeler.saveXML({ format: true });
   const saved = await call("PUT", config.urls.draft, xml);
   if (!saved.ok) {
@@ -229,6 +236,7 @@ async function saveDraft() {
     return false;
   }
   dirty = false;
+  openedFrom = "draft";
   config.hasDraft = true;
   document.querySelector('[data-action="discard"]').hidden = false;
   return true;
