@@ -103,7 +103,17 @@ function indicators() {
       },
     },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
-    xAxis: { type: "category", data: rows.map((r) => r.name), axisLabel: { interval: 0, rotate: rows.length > 5 ? 30 : 0 } },
+    // Every name shown, tilted past five and cut to a fixed width (the tooltip has it whole).
+    xAxis: {
+      type: "category",
+      data: rows.map((r) => r.name),
+      axisLabel: {
+        interval: 0,
+        rotate: rows.length > 5 ? 40 : 0,
+        width: rows.length > 5 ? 96 : 160,
+        overflow: "truncate",
+      },
+    },
     yAxis: { type: "value", min: 0, max: 100, name: "%" },
     series: [
       {
