@@ -90,15 +90,20 @@ def _candidates(
         select(HumanTask.id, HumanTask.due_at, HumanTask.escalation, ProcessInstance.campaign_id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(
-            HumanTask.status == "ready",
-            HumanTask.due_at.is_not(None),
+            # each branch whole, so that each is a range of ix_human_task_escalation
             or_(
-                and_(HumanTask.escalation == str(Level.NONE), HumanTask.due_at < now + remind),
-                and_(HumanTask.escalation == str(Level.REMINDER), HumanTask.due_at < now),
-                and_(
-                    HumanTask.escalation == str(Level.YELLOW_CARD),
-                    HumanTask.due_at < now - timedelta(days=red_days, hours=-1),
-                ),
+                *(
+                    and_(
+                        HumanTask.status == "ready",
+                        HumanTask.escalation == str(level),
+                        HumanTask.due_at < bound,
+                    )
+                    for level, bound in (
+                        (Level.NONE, now + remind),
+                        (Level.REMINDER, now),
+                        (Level.YELLOW_CARD, now - timedelta(days=red_days, hours=-1)),
+                    )
+                )
             ),
             # A suspended (or stopped) instance's steps wait; nobody is chased meanwhile.
             ProcessInstance.status.in_(timers.ACTIVE),
