@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -114,6 +115,27 @@ def register(app: Flask) -> None:
             for error in run.row_errors[:50]:
                 click.echo(f"  row {error['row']} {error['column']}: {error['message']}", err=True)
             raise SystemExit(1)
+
+    @app.cli.command("sweep-evidence")
+    @click.option(
+        "--grace-hours",
+        type=click.IntRange(min=1),
+        default=24,
+        show_default=True,
+        help="keep files stored within this many hours (a request may still be running)",
+    )
+    @click.option("--dry-run", is_flag=True, help="list the orphans, remove nothing")
+    def sweep_evidence(grace_hours: int, dry_run: bool) -> None:
+        """Remove stored evidence bytes that no evidence row points to."""
+        from app.services import evidence_sweep
+
+        report = unit_of_work(
+            lambda: evidence_sweep.sweep(timedelta(hours=grace_hours), dry_run=dry_run)
+        )
+        for key in report.removed:
+            click.echo(f"  {key}")
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"{verb} {len(report.removed)} unreferenced file(s); kept {report.kept}")
 
     @app.cli.command("sweep-timers")
     def sweep_timers() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +15,36 @@ def _bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def source_headers(text: str) -> dict[str, dict[str, str]]:
+    """Request headers per data source (`{"hotline": {"Authorization": "Bearer …"}}`), from
+    the environment so that secrets stay out of the database, the API and the audit trail.
+    A malformed value stops the app at start; the message never repeats a header's value."""
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ValueError("SOURCE_HEADERS is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise ValueError("SOURCE_HEADERS must map source names to header objects")
+    headers: dict[str, dict[str, str]] = {}
+    for source, fields in document.items():
+        if not isinstance(fields, dict):
+            raise ValueError(f"SOURCE_HEADERS[{source!r}] must be an object of headers")
+        for name, value in fields.items():
+            if not HEADER_NAME.fullmatch(name):
+                raise ValueError(f"SOURCE_HEADERS[{source!r}]: {name!r} is not a header name")
+            if not isinstance(value, str) or any(
+                (ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value
+            ):
+                raise ValueError(f"SOURCE_HEADERS[{source!r}][{name!r}] must be text on one line")
+        headers[source] = dict(fields)
+    return headers
 
 
 def from_environment() -> dict:
@@ -68,4 +100,6 @@ def from_environment() -> dict:
         "OVERDUE_SOON_DAYS": int(os.environ.get("OVERDUE_SOON_DAYS", "2")),
         # Data-source pulls: the first retry waits this long, each next one twice as long.
         "PULL_BACKOFF_SECONDS": float(os.environ.get("PULL_BACKOFF_SECONDS", "0.5")),
+        # Headers each data source's requests carry (authentication): see `source_headers`.
+        "SOURCE_HEADERS": source_headers(os.environ.get("SOURCE_HEADERS", "")),
     }

@@ -13,6 +13,7 @@ department is scored; a few departments appeal. Every random choice comes from o
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 import resource
@@ -44,6 +45,7 @@ from app.models import (
     SurveyLink,
     Unit,
 )
+from app.models.process import INSTANCE_STATUSES
 from app.rules.quarterly import adds_up
 from app.rules.templates import TEMPLATES
 from app.services import (
@@ -66,6 +68,7 @@ from app.services.errors import ServiceError
 from app.services.transactions import unit_of_work
 
 CATEGORIES = tuple(str(c) for c in TEMPLATES)  # the categories that have a template
+OPEN = tuple(s for s in INSTANCE_STATUSES if s not in ("completed", "terminated"))
 LATE_SHARE = 0.12  # tasks finished after their due time
 HORIZON_DAYS = 500  # a year, the appeal window and some slack; a stuck run stops here
 
@@ -369,10 +372,15 @@ class YearSimulation:
         self.rng = random.Random(seed)
         self.clock = MovableClock(datetime(year, 1, 5, 9, 0, tzinfo=LOCAL_ZONE))
         self.progress = progress or (lambda message: None)
-        self.planned: dict[int, datetime] = {}
+        # Each moment's work follows what changed since the last: the tasks that appeared
+        # (ids above `seen_task`), the planned moments that came (a heap), the survey links
+        # that appeared (ids above `seen_link`), never a rescan of the whole city.
+        self.waiting: list[tuple[datetime, int]] = []  # heap of (planned moment, task id)
+        self.due: set[int] = set()  # tasks whose moment came; done while they stay ready
+        self.seen_task = 0
+        self.seen_link = 0
         self.reported: dict[str, set[int]] = {}  # period -> instances that reported it
         self.imported = False
-        self.surveyed: set[int] = set()
         self.published = False
 
     # each step is one transaction, like a request
@@ -396,16 +404,41 @@ class YearSimulation:
         return now + timedelta(seconds=self.rng.uniform(0.05, 0.9) * room)
 
     def _people_work(self, people: People, summary: Summary) -> None:
+        """Plan the tasks that appeared since the last moment, then do those whose planned
+        moment has come and that are still ready (a boundary timer may have cancelled one)."""
         now = clock.now()
-        ready = db.session.scalars(select(HumanTask).where(HumanTask.status == "ready")).all()
-        for task in ready:
-            self.planned.setdefault(task.id, self._plan(task, now))
-        due_ids = [t.id for t in ready if self.planned[t.id] <= now]
+        fresh = db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.status == "ready", HumanTask.id > self.seen_task)
+            .order_by(HumanTask.id)
+        ).all()
+        for task in fresh:  # rows are only ever created ready, with growing ids
+            heapq.heappush(self.waiting, (self._plan(task, now), task.id))
+            self.seen_task = task.id
+        self._take_due(now)
+        due_ids = self._still_ready(self.due)
+        self.due = set(due_ids)  # one that fails stays ready and is tried again next moment
         for task_id in due_ids:
             try:
                 unit_of_work(lambda t=task_id: self._complete(t, people, summary))
             except ServiceError as exc:
                 summary.errors.append(f"task {task_id}: {exc}")
+
+    def _take_due(self, now: datetime) -> None:
+        while self.waiting and self.waiting[0][0] <= now:
+            self.due.add(heapq.heappop(self.waiting)[1])
+
+    @staticmethod
+    def _still_ready(ids: set[int]) -> list[int]:
+        ordered = sorted(ids)
+        found: list[int] = []
+        for start in range(0, len(ordered), 500):  # bounded IN lists
+            found += db.session.scalars(
+                select(HumanTask.id)
+                .where(HumanTask.id.in_(ordered[start : start + 500]), HumanTask.status == "ready")
+                .order_by(HumanTask.id)
+            )
+        return found
 
     def _report_actuals(self, people: People) -> None:
         """Heads report each quarter's figures at the quarter's end, and the year's in
@@ -465,14 +498,16 @@ class YearSimulation:
 
     def _survey(self, people: People, summary: Summary) -> None:
         links = db.session.scalars(
-            select(SurveyLink).where(
-                SurveyLink.used_at.is_(None), SurveyLink.expires_at > clock.now()
+            select(SurveyLink)
+            .where(
+                SurveyLink.id > self.seen_link,
+                SurveyLink.used_at.is_(None),
+                SurveyLink.expires_at > clock.now(),
             )
+            .order_by(SurveyLink.id)
         ).all()
-        for link in links:
-            if link.id in self.surveyed:
-                continue
-            self.surveyed.add(link.id)
+        for link in links:  # each new link once
+            self.seen_link = link.id
             if self.rng.random() < 0.8:
                 score = 62 + 36 * people.quality_of(link.department_id) + self.rng.uniform(-5, 3)
                 token = ballots.token_of(link)
@@ -500,9 +535,9 @@ class YearSimulation:
 
     def _next_moment(self, now: datetime) -> datetime:
         candidates = [now + timedelta(days=1)]
-        pending = [t for t in self.planned.values() if t > now]
-        if pending:
-            candidates.append(min(pending))
+        self._take_due(now)
+        if self.waiting:
+            candidates.append(self.waiting[0][0])
         earliest = timers.earliest_due()
         if earliest is not None:
             candidates.append(earliest + timedelta(seconds=1))
@@ -538,7 +573,7 @@ class YearSimulation:
             open_count = db.session.scalar(
                 select(func.count())
                 .select_from(ProcessInstance)
-                .where(ProcessInstance.status.not_in(("completed", "terminated")))
+                .where(ProcessInstance.status.in_(OPEN))  # through the status index
             )
             if open_count == 0:
                 break

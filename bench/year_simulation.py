@@ -41,13 +41,27 @@ def _quiet_alembic() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def _cpu_seconds() -> float:
+    """This process's CPU time (user + system): less disturbed by other work than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def one_year(db: str, size: int) -> dict:
     """(a) in this process: one simulated year of `size` departments."""
     _quiet_alembic()
     with scratch.database(db) as (url, tmp):
         app = scratch.migrated_app(url, tmp)
         with app.app_context():
-            summary = YearSimulation(YEAR, seed=size).run(lambda: synthetic_city(size, YEAR))
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+
+            def progress(message: str) -> None:  # a month at a time, to the parent's stderr
+                elapsed = time.perf_counter() - started
+                print(f"  {db} {size}: {elapsed:7.0f} s  {message}", file=sys.stderr, flush=True)
+
+            simulation = YearSimulation(YEAR, seed=size, progress=progress)
+            summary = simulation.run(lambda: synthetic_city(size, YEAR))
+            cpu_seconds = _cpu_seconds() - cpu_started  # the year's, without the migrations
             from app.extensions import db as sqla
 
             sqla.engine.dispose()
@@ -61,6 +75,9 @@ def one_year(db: str, size: int) -> dict:
         "state_kb_mean": round(summary.state_kb_mean, 1),
         "state_kb_max": round(summary.state_kb_max, 1),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "sweeps": summary.sweeps,
+        "simulated_until": f"{summary.simulated_until:%Y-%m-%d}",
         "errors": summary.errors[:3],
     }
 
@@ -102,9 +119,9 @@ def _child(kind: str, db: str, size: int) -> dict:
     """Run one measurement in a fresh interpreter (its own peak memory), return its JSON."""
     command = [sys.executable, __file__, "--one", kind, db, str(size)]
     print(f"== {kind} {db} {size}", file=sys.stderr, flush=True)
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=PROJECT_ROOT)
+    # stdout is the result; stderr (progress, and a traceback on failure) goes straight through
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False, cwd=PROJECT_ROOT)
     if done.returncode != 0:
-        sys.stderr.write(done.stderr[-3000:])
         return {"db": db, "size": size, "failed": done.returncode}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -148,16 +165,17 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"one simulated campaign year per row; load average {load:.1f} on {os.cpu_count()} CPUs")
     print(
-        f"{'db':9}{'depts':>7}{'done':>6}{'wall s':>9}{'tasks':>8}{'wakes':>8}"
-        f"{'KB mean':>9}{'KB max':>8}{'RSS MB':>8}"
+        f"{'db':9}{'depts':>7}{'done':>6}{'wall s':>9}{'CPU s':>8}{'tasks':>8}{'wakes':>8}"
+        f"{'wakes/s':>8}{'KB mean':>9}{'KB max':>8}{'RSS MB':>8}"
     )
     for r in years:
         if "failed" in r:
             print(f"{r['db']:9}{r['size']:>7}  failed (exit {r['failed']})")
             continue
         print(
-            f"{r['db']:9}{r['size']:>7}{r['completed']:>6}{r['seconds']:>9}{r['tasks']:>8}"
-            f"{r['wake_ups']:>8}{r['state_kb_mean']:>9}{r['state_kb_max']:>8}{r['peak_mb']:>8}"
+            f"{r['db']:9}{r['size']:>7}{r['completed']:>6}{r['seconds']:>9}{r['cpu_seconds']:>8}"
+            f"{r['tasks']:>8}{r['wake_ups']:>8}{r['wake_ups'] / r['seconds']:>8.1f}"
+            f"{r['state_kb_mean']:>9}{r['state_kb_max']:>8}{r['peak_mb']:>8}"
         )
     if bursts:
         print("\ntimer burst: every instance's first monthly spot check due at once, one sweep")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
@@ -123,6 +123,9 @@ class RoleAssignment(db.Model):
     __tablename__ = "role_assignment"
     __table_args__ = (
         CheckConstraint("unit_id IS NULL OR department_id IS NULL", name="one_scope"),
+        # Who holds a role over a department (permissions.candidates): by department, by
+        # unit, or city-wide (both null), each an index lookup.
+        Index("ix_role_assignment_scope", "role", "department_id", "unit_id"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
     )
 

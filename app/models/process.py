@@ -84,7 +84,12 @@ class Campaign(db.Model):
 
 class ProcessInstance(db.Model):
     __tablename__ = "process_instance"
-    __table_args__ = (UniqueConstraint("campaign_id", "department_id", "process_key"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "department_id", "process_key"),
+        # The timer sweep's claim and earliest due time: due instances of the active states,
+        # read without scanning every instance.
+        Index("ix_process_instance_timer", "status", "next_timer_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -116,6 +121,8 @@ class HumanTask(db.Model):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id"),
         Index("ix_human_task_inbox", "status", "role", "department_id"),
+        # The escalation sweep: ready steps of a level whose due time is before a bound.
+        Index("ix_human_task_escalation", "status", "escalation", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -129,10 +129,24 @@ def measured_codes(department: Department, year: int, library: dict[str, Indicat
 # -- checking --------------------------------------------------------------------------------
 
 
+def _departments_named(codes: set[str]) -> dict[str, Department]:
+    """The departments the rows name, by code: a head's one figure reads one department, not
+    the whole city (in bounded IN lists, for an import of thousands of rows)."""
+    ordered = sorted(c for c in codes if c)
+    found: dict[str, Department] = {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(
+            (d.code, d)
+            for d in db.session.scalars(select(Department).where(Department.code.in_(chunk)))
+        )
+    return found
+
+
 def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowError]]:
     """Every row's errors (unknown department, unknown or unmeasured indicator, bad period,
     non-numeric or out-of-range value, duplicate), and the rows that passed."""
-    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    departments = _departments_named({str(r.department or "").strip() for r in rows})
     libraries: dict[int, dict[str, Indicator]] = {}
     measured: dict[tuple[int, int], set[str]] = {}
     seen: dict[tuple[str, str, str], int] = {}

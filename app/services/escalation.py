@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app import clock
 from app.extensions import db
@@ -74,16 +74,37 @@ def _escalate(task: HumanTask, level: Level, policy: EscalationPolicy) -> None:
     audit.record("task.escalated", None, "human_task", task.id, **detail)
 
 
-def _candidates(now: datetime, horizon: datetime) -> list[tuple[int, datetime, str, int]]:
-    """(task id, due, level, campaign id) of ready steps that may be due for a new level."""
+def _candidates(
+    now: datetime, policies: list[EscalationPolicy]
+) -> list[tuple[int, datetime, str, int]]:
+    """(task id, due, level, campaign id) of ready steps that may have reached a new level.
+
+    Only steps whose next level can be due are read, whatever the number of open steps: a
+    step with none is due for its reminder `remind_before` ahead of its due time, one with a
+    reminder at its due time, one with a yellow card no sooner than N calendar days after it
+    (N working days are at least N days; an hour spare for a daylight-saving day). The loosest
+    policy decides, so the read never misses a step; `level_at` then decides exactly."""
+    remind = max(p.remind_before for p in policies)
+    red_days = min(p.red_after_working_days for p in policies)
     return db.session.execute(
         select(HumanTask.id, HumanTask.due_at, HumanTask.escalation, ProcessInstance.campaign_id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(
-            HumanTask.status == "ready",
-            HumanTask.due_at.is_not(None),
-            HumanTask.due_at < horizon,
-            HumanTask.escalation != str(Level.RED_CARD),
+            # each branch whole, so that each is a range of ix_human_task_escalation
+            or_(
+                *(
+                    and_(
+                        HumanTask.status == "ready",
+                        HumanTask.escalation == str(level),
+                        HumanTask.due_at < bound,
+                    )
+                    for level, bound in (
+                        (Level.NONE, now + remind),
+                        (Level.REMINDER, now),
+                        (Level.YELLOW_CARD, now - timedelta(days=red_days, hours=-1)),
+                    )
+                )
+            ),
             # A suspended (or stopped) instance's steps wait; nobody is chased meanwhile.
             ProcessInstance.status.in_(timers.ACTIVE),
         )
@@ -111,14 +132,13 @@ def sweep() -> dict[str, int]:
     """Escalate every step that has reached a new level; counts by level. One read finds
     them; each is then escalated in its own transaction under its row lock."""
     now = clock.now()
-    cal = calendar.current()
     policies = _policies()
     default = EscalationPolicy()
-    longest = max((p.remind_before for p in policies.values()), default=timedelta(0))
-    horizon = now + max(longest, default.remind_before)
+    candidates = _candidates(now, [*policies.values(), default])
+    cal = calendar.current() if candidates else WorkCalendar()
     due = [
         (task_id, policies.get(campaign_id, default))
-        for task_id, due_at, level, campaign_id in _candidates(now, horizon)
+        for task_id, due_at, level, campaign_id in candidates
         if is_escalation(
             Level(level), level_at(due_at, now, cal, policies.get(campaign_id, default))
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union
 
 from app import clock
 from app.extensions import db
@@ -129,13 +129,29 @@ def candidates(role: str | None, department: Department) -> list[Person]:
     """Active people holding `role` over the department today."""
     if role is None:
         return []
+    day = clock.today()
+    valid = (
+        RoleAssignment.role == role,
+        RoleAssignment.valid_from <= day,
+        or_(RoleAssignment.valid_to.is_(None), RoleAssignment.valid_to > day),
+    )
+    # The three scopes apart, each an index lookup (ix_role_assignment_scope and the unit's
+    # index), rather than a test of every person: the cost does not grow with the city.
+    holders = union(
+        select(RoleAssignment.person_id).where(
+            *valid, RoleAssignment.department_id == department.id
+        ),
+        select(RoleAssignment.person_id).where(
+            *valid, RoleAssignment.unit_id == department.unit_id
+        ),
+        select(RoleAssignment.person_id).where(
+            *valid, RoleAssignment.department_id.is_(None), RoleAssignment.unit_id.is_(None)
+        ),
+    )
     return list(
         db.session.scalars(
             select(Person)
-            .where(
-                Person.active.is_(True),
-                _assignment_exists(Person.id, {role}, department.id, department.unit_id),
-            )
+            .where(Person.active.is_(True), Person.id.in_(holders))
             .order_by(Person.id)
         )
     )

@@ -13,6 +13,9 @@ Numbers are read as decimals (no binary rounding). Failures are `SourceError`s: 
 (5xx and 429 are retried, other statuses are not), `timeout` and `connection` (retried),
 `bad_json`, `too_large` and `bad_shape` (not retried: asking again gives the same answer).
 Retries are bounded (`retries` after the first attempt) with exponential backoff.
+Authentication: the request carries the headers configured for the source (`SOURCE_HEADERS`
+in the environment, app.config.source_headers); a refusal is an `http_status` failure (401,
+403) like any other, and no message repeats a header.
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ class HttpJsonSource:
         timeout: float = 10.0,
         retries: int = 2,
         backoff: float = 0.5,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.headers = dict(headers or {})  # secrets: never in a failure's message
         self.url = url
         self.mapping = dict(mapping or {})
         self.timeout = timeout
@@ -74,7 +79,8 @@ class HttpJsonSource:
 
     def _once(self) -> Any:
         request = urllib.request.Request(
-            self.url, headers={"Accept": "application/json", "User-Agent": "jixiao-pull/1"}
+            self.url,
+            headers={"Accept": "application/json", "User-Agent": "jixiao-pull/1", **self.headers},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -38,6 +38,7 @@ def adapter_for(source: DataSource) -> HttpJsonSource:
         timeout=float(source.timeout_seconds),
         retries=source.retries,
         backoff=current_app.config["PULL_BACKOFF_SECONDS"],
+        headers=current_app.config["SOURCE_HEADERS"].get(source.name),
     )
 
 

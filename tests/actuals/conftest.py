@@ -30,6 +30,7 @@ class Reply:
     status: int = 200
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     delay: float = 0.0
+    requires: dict[str, str] | None = None  # headers without which the answer is 401
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Script:
 
     replies: dict[str, list[Reply]] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    headers: list[dict[str, str]] = field(default_factory=list)  # of every request, in order
 
     def next(self, path: str) -> Reply:
         self.hits[path] = self.hits.get(path, 0) + 1
@@ -48,6 +50,9 @@ class Script:
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         reply = self.server.script.next(self.path)
+        self.server.script.headers.append(dict(self.headers.items()))
+        if reply.requires and any(self.headers.get(k) != v for k, v in reply.requires.items()):
+            reply = Reply(401, {"error": "unauthorized"})
         if reply.delay:
             time.sleep(reply.delay)
         body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()

@@ -8,6 +8,7 @@ import socket
 import pytest
 import sqlalchemy as sa
 
+from app.config import from_environment, source_headers
 from app.extensions import db
 from app.models import AuditEvent, PullRun
 from app.services.transactions import unit_of_work
@@ -213,3 +214,66 @@ def test_the_cli_pulls_and_exits_1_on_failure(app, org, source_server, fast_back
     assert "http_status" in failed.output
     unknown = runner.invoke(args=["pull-source", "nope"])
     assert unknown.exit_code != 0
+
+
+TOKEN = "Bearer s3cret-token-4711"
+
+
+def test_a_source_behind_authentication_gets_its_configured_headers(
+    app, org, api_as, source_server, monkeypatch
+):
+    url = source_server.serve("/stats", Reply(200, OK, requires={"Authorization": TOKEN}))
+    make_source("hotline", url)
+    refused = _pull("hotline")  # nothing configured: the server refuses, not retried
+    assert (refused.status, refused.error_kind, refused.http_status, refused.attempts) == (
+        "failed",
+        "http_status",
+        401,
+        1,
+    )
+    assert actual_rows() == []
+
+    monkeypatch.setitem(app.config, "SOURCE_HEADERS", {"hotline": {"Authorization": "Bearer x"}})
+    wrong = _pull("hotline")
+    assert (wrong.status, wrong.http_status) == ("failed", 401)
+
+    headers = {"Authorization": TOKEN, "X-Api-Key": "k-99"}
+    monkeypatch.setitem(app.config, "SOURCE_HEADERS", {"hotline": headers, "other": {"A": "b"}})
+    run = _pull("hotline")
+    assert (run.status, run.created) == ("succeeded", 2)
+    sent = source_server.script.headers[-1]
+    assert (sent["Authorization"], sent["X-Api-Key"]) == (TOKEN, "k-99")
+    assert "A" not in sent  # another source's headers stay with it
+
+    # The secret appears nowhere an admin or a log can read it.
+    admin = api_as("admin")
+    runs_page, sources_page = admin.get("/api/v1/pull-runs"), admin.get("/api/v1/data-sources")
+    assert (runs_page.status_code, len(runs_page.get_json())) == (200, 3)
+    assert sources_page.status_code == 200
+    shown = runs_page.get_data(as_text=True) + sources_page.get_data(as_text=True)
+    audit = db.session.scalars(sa.select(AuditEvent.detail)).all()
+    assert "s3cret" not in shown + repr(audit) + (refused.error or "") + (wrong.error or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('["Authorization"]', "must map source names"),
+        ('{"hotline": "Bearer s3cret"}', "must be an object"),
+        ('{"hotline": {"Bad Name": "s3cret"}}', "is not a header name"),
+        ('{"hotline": {"Authorization": "Bearer s3cret\\r\\nX-Evil: 1"}}', "one line"),
+        ('{"hotline": {"Authorization": 4711}}', "one line"),
+    ],
+)
+def test_malformed_source_headers_stop_the_app_without_showing_a_secret(text, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        source_headers(text)
+    assert "s3cret" not in str(raised.value) and "4711" not in str(raised.value)
+
+
+def test_source_headers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SOURCE_HEADERS", '{"hotline": {"Authorization": "Bearer t"}}')
+    assert from_environment()["SOURCE_HEADERS"] == {"hotline": {"Authorization": "Bearer t"}}
+    monkeypatch.delenv("SOURCE_HEADERS")
+    assert from_environment()["SOURCE_HEADERS"] == {}

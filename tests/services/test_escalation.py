@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceEvent, Notice
+from app.rules.escalation import EscalationPolicy
 from app.services import assignments, calendar, campaigns, escalation, instances
 from app.services.transactions import unit_of_work
 from tests.conftest import VALID_LETTER, person, start_instance
@@ -153,3 +154,29 @@ def test_racing_sweeps_send_each_card_once(app, org, clock):
     db.session.rollback()
     kinds = db.session.scalars(select(Notice.kind)).all()
     assert kinds.count("yellow_card") == 4 and len(kinds) == 4
+
+
+def test_a_sweep_reads_only_steps_whose_next_level_may_be_due(draft, clock):
+    """The sweep's read is bounded by what may have changed, not by every open step: a
+    yellow-carded step is read again only once its red card could be due."""
+    policies = [EscalationPolicy()]
+
+    def read(*at) -> list[int]:
+        _at(clock, *at)
+        ids = [row[0] for row in escalation._candidates(clock.now(), policies)]
+        db.session.rollback()
+        return ids
+
+    assert read(2026, 1, 13, 1, 0) == []  # more than a day ahead of the due time
+    assert read(2026, 1, 14, 1, 1) == [draft.id]
+    assert escalation.sweep() == {"reminder": 1}
+    assert read(2026, 1, 14, 12, 0) == []  # reminded; the yellow card comes at the due time
+    assert read(2026, 1, 15, 1, 1) == [draft.id]
+    assert escalation.sweep() == {"yellow_card": 1}
+    assert read(2026, 1, 16, 12, 0) == []  # two working days cannot have passed yet
+    # Saturday: two days have passed, not two working days; read, and left for Monday.
+    assert read(2026, 1, 17, 1, 1) == [draft.id]
+    assert escalation.sweep() == {}
+    _at(clock, 2026, 1, 19, 1, 1)
+    assert escalation.sweep() == {"red_card": 1}
+    assert read(2026, 3, 1, 0, 0) == []  # a red card is the last level
