@@ -4,16 +4,16 @@ The timer sweep's claim, the escalation sweep's read and the candidates of a tas
 a handful of rows through an index instead of scanning every instance, ready step or person
 (issue 5: the 1,000-department year).
 
-Revision ID: indexes_for_the_sweeps
-Revises: 0009
+Revision ID: 0011
+Revises: 0010_process_drafts
 Create Date: 2026-12-03 11:00:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'indexes_for_the_sweeps'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010_process_drafts'
 branch_labels = None
 depends_on = None
 
