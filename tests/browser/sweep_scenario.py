@@ -80,17 +80,26 @@ class HoldingSimulation(simulation.YearSimulation):
         self.held: dict[str, int] = {}  # variant -> ready task id
         self.held_instances: set[int] = set()
 
+    def _plan(self, task: HumanTask, now: datetime) -> datetime:
+        """The first ready task of each wanted variant holds its instance: nobody acts on
+        that instance again, so the task stays open for the sweep."""
+        variant = variant_of(task)
+        if variant in WANTED and variant not in self.held:
+            self.held[variant] = task.id
+            self.held_instances.add(task.instance_id)
+        if task.instance_id in self.held_instances:
+            return NEVER
+        return super()._plan(task, now)
+
+    def _complete(self, task_id: int, people, summary) -> None:
+        # a task planned before its instance was held
+        if db.session.get(HumanTask, task_id).instance_id not in self.held_instances:
+            super()._complete(task_id, people, summary)
+
     def _people_work(self, people, summary) -> None:
-        for task in db.session.scalars(select(HumanTask).where(HumanTask.status == "ready")):
-            variant = variant_of(task)
-            if variant in WANTED and variant not in self.held:
-                self.held[variant] = task.id
-                self.held_instances.add(task.instance_id)
-            if task.instance_id in self.held_instances:
-                self.planned[task.id] = NEVER
+        super()._people_work(people, summary)
         if set(WANTED) <= set(self.held):
             raise _AllHeld
-        super()._people_work(people, summary)
 
     def _import_pulled_year(self) -> None:
         """The year's "pulled" figures, each 3 % below the reported one, so data verification
