@@ -10,7 +10,14 @@ from babel.messages.pofile import read_po
 from tests.conftest import PROJECT_ROOT
 
 CATALOG = PROJECT_ROOT / "app/translations/en/LC_MESSAGES/messages.po"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,
+}
 
 
 def test_every_marked_message_has_an_english_translation():

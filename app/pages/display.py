@@ -12,6 +12,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import ROLE_NAMES
+from app.services import notices
 from app.services.permissions import is_centre_admin
 
 # China has one time zone and no daylight saving, so a fixed offset is exact.
@@ -127,6 +128,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["plain_number"] = plain_number
     app.jinja_env.filters["detail_text"] = detail_text
     app.jinja_env.filters["paren"] = paren
+    app.jinja_env.filters["notice_text"] = notices.text_of
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_centre_admin=is_centre_admin,

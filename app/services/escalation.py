@@ -27,14 +27,6 @@ from app.rules.escalation import EscalationPolicy, Level, is_escalation, level_a
 from app.services import audit, calendar, notices, permissions, timers
 from app.services.transactions import unit_of_work
 
-MESSAGES = {
-    Level.REMINDER: "提醒：「{department}」的「{step}」将于{due}到期，请及时办理。",
-    Level.YELLOW_CARD: "黄牌：「{department}」的「{step}」已于{due}超期，请尽快办理。",
-    Level.RED_CARD: (
-        "红牌：「{department}」的「{step}」超期已逾{days}个工作日（{due}到期），请督办。"
-    ),
-}
-
 
 def _policies() -> dict[int, EscalationPolicy]:
     """Each campaign's policy (a handful of rows)."""
@@ -52,13 +44,15 @@ def _recipients(task: HumanTask, level: Level) -> list:
 
 def _escalate(task: HumanTask, level: Level, policy: EscalationPolicy) -> None:
     due = task.due_at.astimezone(clock.LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
-    message = MESSAGES[level].format(
+    told = notices.notify(
+        _recipients(task, level),
+        task.instance_id,
+        str(level),
         department=task.department.name,
         step=task.name,
         due=due,
         days=policy.red_after_working_days,
     )
-    told = notices.notify(_recipients(task, level), task.instance_id, str(level), message)
     task.escalation = str(level)
     task.escalated_at = clock.now()
     detail = {"level": str(level), "human_task_id": task.id, "notified": told}

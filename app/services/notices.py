@@ -1,15 +1,45 @@
 """In-app notices; each is also an email in the outbox (app.services.mail) when its person
-has an address and mail is configured."""
+has an address and mail is configured.
+
+A notice keeps its kind and the values it names (`params`); its text is the kind's entry in
+`TEXTS`. The stored `message` is that text in Chinese (the record, and the email); pages show
+`text_of(notice)`, the same text in the reader's language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, Notice, Person
 from app.services import permissions
+
+
+def N_(text: str) -> str:
+    """Marks a text for translation (babel.cfg) where it is shown, not where it is defined."""
+    return text
+
+
+TEXTS = {
+    "reminder": N_("提醒：「%(department)s」的「%(step)s」将于%(due)s到期，请及时办理。"),
+    "yellow_card": N_("黄牌：「%(department)s」的「%(step)s」已于%(due)s超期，请尽快办理。"),
+    "red_card": N_(
+        "红牌：「%(department)s」的「%(step)s」超期已逾%(days)s个工作日（%(due)s到期），请督办。"
+    ),
+    "overdue_reminder": N_("「%(step)s」已超过办理时限，请尽快处理。"),
+    "results_published": N_("%(year)s年度考核结果已公示，如有异议请在%(days)s日内提出申诉。"),
+}
+
+
+def text_of(notice: Notice) -> str:
+    """The notice in the reader's language (notices stored before `params` existed: as stored)."""
+    if notice.params is None or notice.kind not in TEXTS:
+        return notice.message
+    return gettext(TEXTS[notice.kind], **notice.params)
 
 
 def holders(task: HumanTask) -> list[Person]:
@@ -19,11 +49,13 @@ def holders(task: HumanTask) -> list[Person]:
     return permissions.candidates(task.role, task.department)
 
 
-def notify(people: Iterable[Person], instance_id: int | None, kind: str, message: str) -> int:
-    """One notice per person (each person once); returns how many."""
+def notify(people: Iterable[Person], instance_id: int | None, kind: str, **params: Any) -> int:
+    """One notice of `kind` (a key of TEXTS) per person (each person once); returns how many."""
+    message = TEXTS[kind] % params  # raises KeyError at once if a value is missing
     unique = {p.id: p for p in people}
     db.session.add_all(
-        Notice(person_id=pid, instance_id=instance_id, kind=kind, message=message) for pid in unique
+        Notice(person_id=pid, instance_id=instance_id, kind=kind, message=message, params=params)
+        for pid in unique
     )
     return len(unique)
 
@@ -38,13 +70,7 @@ def remind_candidates(instance_id: int, bpmn_id: str) -> int:
         )
     )
     sent = sum(
-        notify(
-            holders(task),
-            instance_id,
-            "overdue_reminder",
-            f"「{task.name}」已超过办理时限，请尽快处理。",
-        )
-        for task in tasks
+        notify(holders(task), instance_id, "overdue_reminder", step=task.name) for task in tasks
     )
     db.session.flush()
     return sent

@@ -115,7 +115,8 @@ def _publish(actor: Person, year: int) -> Publication:
             [h for h in heads if permissions.may_report_actuals(h, instance.department)],
             instance.id,
             "results_published",
-            f"{year}年度考核结果已公示，如有异议请在{days}日内提出申诉。",
+            year=year,
+            days=days,
         )
     db.session.flush()
     audit.record(

@@ -41,13 +41,6 @@ ANONYMOUS = None
 # Chinese the app writes into the database and English pages still show: known gaps, each
 # with where it comes from. Remove an entry once its text is translated where it is shown.
 KNOWN_GAPS: dict[str, str] = {
-    r"(提醒|黄牌|红牌)：「[^」]*」的「[^」]*」[^。]*。": (
-        "escalation notices are stored rendered in Chinese (app/services/escalation.py "
-        "MESSAGES); the inbox shows notice.message as stored"
-    ),
-    r"\d{4}年度考核结果已公示，如有异议请在\d+日内提出申诉。": (
-        "the publication notice, stored rendered (app/services/publications.py publish)"
-    ),
     r"\d{4}年\d{1,2}月督查（[^）]*）：": (
         "deduction reasons are composed in Chinese into the stored result's detail "
         "(app/services/spot_checks.py); the scorecard shows them as stored"

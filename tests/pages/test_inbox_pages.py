@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Department, HumanTask, RoleAssignment
@@ -343,3 +343,39 @@ def test_the_english_inbox(client, login_as, draft):
     assert "我的任务" not in body and "组内任务" not in body and "认领" not in body
     bad = client.get("/?sort=bogus").get_data(True)
     assert "Sort: unknown value" in bad
+
+
+def test_a_notice_reads_in_the_readers_language_and_is_stored_in_chinese(client, login_as):
+    from app.models import Notice
+    from app.services import notices
+
+    values = {"department": "预算科", "step": "起草绩效责任书", "due": "2026-01-15 17:00"}
+    unit_of_work(
+        lambda: notices.notify([person("head_fin")], None, "yellow_card", **values, days=2)
+    )
+    stored = db.session.scalars(select(Notice).order_by(Notice.id.desc())).first()
+    assert (
+        stored.message
+        == "黄牌：「预算科」的「起草绩效责任书」已于2026-01-15 17:00超期，请尽快办理。"
+    )
+    assert stored.params == {**values, "days": 2}
+
+    login_as("head_fin")
+    assert stored.message in client.get("/").get_data(True)
+    client.get("/lang/en?next=/")
+    english = client.get("/").get_data(True)
+    assert "Yellow card: “起草绩效责任书” of 预算科 was due at 2026-01-15 17:00" in english
+    assert "黄牌" not in english
+
+
+def test_a_notice_of_an_unknown_kind_or_without_its_values_is_refused_before_storing(org):
+    from app.models import Notice
+    from app.services import notices
+
+    before = db.session.scalar(select(func.count()).select_from(Notice))
+    with pytest.raises(KeyError):
+        notices.notify([person("head_fin")], None, "no_such_kind", step="x")
+    with pytest.raises(KeyError):
+        notices.notify([person("head_fin")], None, "reminder", step="起草绩效责任书")
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == before

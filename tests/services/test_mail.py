@@ -54,9 +54,12 @@ def _body(message) -> str:
     return message.get_payload(decode=True).decode(message.get_content_charset())
 
 
-def _notify(username: str, kind: str = "reminder", text: str = "「起草绩效责任书」将到期") -> int:
+REMINDER = {"department": "预算科", "step": "起草绩效责任书", "due": "2026-01-15 17:00"}
+
+
+def _notify(username: str) -> int:
     def add():
-        notices.notify([person(username)], None, kind, text)
+        notices.notify([person(username)], None, "reminder", **REMINDER)
         db.session.flush()
         return db.session.scalars(select(Notice.id).order_by(Notice.id.desc())).first()
 
@@ -70,14 +73,14 @@ def test_a_committed_notice_is_emailed_once_in_chinese(org, smtp):
     [message] = smtp.messages
     assert person("head_fin").email in message["To"]
     assert _subject(message) == "[绩效考核] 办理提醒"
-    assert "「起草绩效责任书」将到期" in _body(message)
+    assert "提醒：「预算科」的「起草绩效责任书」将于2026-01-15 17:00到期" in _body(message)
     assert "http://127.0.0.1:5000/" in _body(message)
     stored = db.session.get(Notice, notice_id)
     assert stored.emailed_at is not None and stored.email_attempts == 1
 
 
 def test_a_rolled_back_notice_is_never_sent(org, smtp):
-    notices.notify([person("head_fin")], None, "reminder", "不会发生")
+    notices.notify([person("head_fin")], None, "reminder", **REMINDER)
     db.session.flush()
     db.session.rollback()
     assert mail.deliver_pending() == 0
