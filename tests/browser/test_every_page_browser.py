@@ -360,7 +360,7 @@ BAD_PAGE = """<!doctype html><html lang="en"><head><title>坏页面</title></hea
 <div class="table-wrap" style="overflow-x:auto"><table style="width:3000px"><tr><td>宽表</td></tr>
 </table></div>
 <p>Data: 模拟科1 and a word left in Chinese: 提交</p>
-<p>黄牌：「模拟科1」的「起草」已于2026-01-15超期，请尽快办理。</p>
+<p>2026年9月督查（L-001）：模拟科1</p>
 <a lang="zh-CN" href="#">中文</a>
 <script>console.error("broken")</script></body></html>"""
 
