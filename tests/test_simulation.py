@@ -37,6 +37,15 @@ def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+def _per_instance(bpmn_id: str) -> Counter:
+    """How many times each instance passed the element."""
+    return Counter(
+        db.session.scalars(
+            select(InstanceEvent.instance_id).where(InstanceEvent.bpmn_id == bpmn_id)
+        )
+    )
+
+
 def test_every_department_runs_the_whole_year_to_its_outcome(year):
     assert year.errors == []
     assert year.completed == DEPARTMENTS
@@ -45,19 +54,17 @@ def test_every_department_runs_the_whole_year_to_its_outcome(year):
     # every stage left its mark on every instance
     for bpmn_id, per_instance in (
         ("lock_letter", 1),
-        ("draw_sample", 11),  # February to December
         ("rate_quarter", 4),
         ("compute_score", 1),
         ("results_published", 1),
         ("record_outcome", 1),
     ):
-        done = Counter(
-            db.session.scalars(
-                select(InstanceEvent.instance_id).where(InstanceEvent.bpmn_id == bpmn_id)
-            )
-        )
-        assert sorted(done.values()) == [per_instance] * DEPARTMENTS, bpmn_id
-    assert _count(SpotCheck) == 11 * DEPARTMENTS
+        assert sorted(_per_instance(bpmn_id).values()) == [per_instance] * DEPARTMENTS, bpmn_id
+    # Monthly spot checks, February to December, one month at a time: a month whose
+    # unannounced day passes while the previous round is still open (late people) is skipped.
+    draws = _per_instance("draw_sample")
+    assert len(draws) == DEPARTMENTS and all(9 <= n <= 11 for n in draws.values()), draws
+    assert _count(SpotCheck) == sum(draws.values())
     assert _count(QuarterlyReview) == 4 * DEPARTMENTS
     assert _count(HumanTask, HumanTask.status == "ready") == 0
 
