@@ -5,10 +5,10 @@ from marshmallow import Schema, fields
 
 from app.api.auth import actor, token_required
 from app.api.blueprint import Blueprint
-from app.api.definitions import MAX_FILENAME
+from app.api.definitions import check_filename
 from app.api.schemas import DefinitionSchema, DefinitionUploadSchema
 from app.services import definition_import, permissions
-from app.services.errors import Forbidden, Invalid
+from app.services.errors import Forbidden
 from app.services.transactions import unit_of_work
 
 blp = Blueprint(
@@ -47,11 +47,7 @@ class DefinitionImport(MethodView):
             raise Forbidden("only the performance-management centre imports definitions")
         upload = files["file"]
         filename = upload.filename or ""
-        if len(filename) > MAX_FILENAME:
-            raise Invalid(
-                "the file name is too long",
-                fields={"file": [f"file name longer than {MAX_FILENAME} characters"]},
-            )
+        check_filename(filename)
         data = upload.read()
         outcome = unit_of_work(
             lambda: definition_import.import_definition(filename, data, actor(), dry_run)

@@ -12,6 +12,16 @@ from app.services.transactions import unit_of_work
 
 MAX_FILENAME = 255
 
+
+def check_filename(filename: str) -> None:
+    """The column's length: PostgreSQL would refuse a longer name."""
+    if len(filename) > MAX_FILENAME:
+        raise Invalid(
+            "the file name is too long",
+            fields={"file": [f"file name longer than {MAX_FILENAME} characters"]},
+        )
+
+
 blp = Blueprint(
     "api_definitions", __name__, url_prefix="/definitions", description="BPMN/DMN definitions"
 )
@@ -40,11 +50,7 @@ class Definitions(MethodView):
         _require_admin()
         upload = files["file"]
         filename = upload.filename or ""
-        if len(filename) > MAX_FILENAME:  # the column's length: PostgreSQL would refuse it
-            raise Invalid(
-                "the file name is too long",
-                fields={"file": [f"file name longer than {MAX_FILENAME} characters"]},
-            )
+        check_filename(filename)
         if not filename.lower().endswith((".bpmn", ".dmn", ".xml")):
             raise Invalid(
                 "the file must be .bpmn or .dmn", fields={"file": ["must be .bpmn or .dmn"]}

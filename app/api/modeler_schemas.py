@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.api.schemas import ProblemSchema
+
 
 class DraftSummarySchema(Schema):
     process_key = fields.String()
@@ -14,14 +16,6 @@ class DraftSummarySchema(Schema):
 
 class DraftSchema(DraftSummarySchema):
     source = fields.String()
-
-
-class ProblemSchema(Schema):
-    code = fields.String()
-    message = fields.String()
-    element_id = fields.String(allow_none=True)
-    line = fields.Integer(allow_none=True)
-    file = fields.String(allow_none=True)
 
 
 class ValidationSchema(Schema):
