@@ -39,6 +39,7 @@ from app.models import Department, DepartmentResult, LetterLine, Person, Respons
 from app.pages.display import BEIJING, DIRECTIONS, KINDS, label, plain_number
 from app.services import ballots, campaigns, permissions, results
 from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.score_texts import deduction_reason, line_note
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
@@ -258,7 +259,7 @@ def _lines(letter: list[LetterLine], detail: dict[str, Any]) -> list[ScorecardLi
                 source=entry.get("source"),
                 points=_number(entry.get("points")),
                 after_deductions=_number(entry.get("after_deductions")),
-                note=str(entry.get("note") or ""),
+                note=line_note(entry),
             )
         )
     for entry in scored.values():  # scored lines without a letter line (no signed letter)
@@ -275,7 +276,7 @@ def _lines(letter: list[LetterLine], detail: dict[str, Any]) -> list[ScorecardLi
                 source=entry.get("source"),
                 points=_number(entry.get("points")),
                 after_deductions=_number(entry.get("after_deductions")),
-                note=str(entry.get("note") or ""),
+                note=line_note(entry),
             )
         )
     return out
@@ -367,7 +368,7 @@ def _deduction_columns() -> list[str]:
 
 
 def _deduction_values(d: dict[str, Any]) -> list[Any]:
-    return [_number(d.get("points")), d.get("indicator") or _("总分"), str(d.get("reason") or "")]
+    return [_number(d.get("points")), d.get("indicator") or _("总分"), deduction_reason(d)]
 
 
 def _group_columns() -> list[str]:

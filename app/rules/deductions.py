@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from app.rules.numbers import ZERO, rounded
 
@@ -34,6 +35,7 @@ class Deduction:
     indicator: str | None = None  # indicator code, or None for the total
     confirmed: bool = True
     source: str = "spot_check"
+    params: Mapping[str, Any] | None = None  # what `reason` names (app.services.score_texts)
 
 
 @dataclass(frozen=True)

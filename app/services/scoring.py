@@ -30,9 +30,15 @@ from app.rules.deductions import Deduction, DeductionScope, apply_deductions
 from app.rules.numbers import HUNDRED, ZERO, rounded
 from app.rules.scoring import score_line
 from app.rules.verification import scored_value
-from app.services import campaigns, measures, quarterly, results, spot_checks, verification
-
-MISSING = "无实际值，按0分计"
+from app.services import (
+    campaigns,
+    measures,
+    quarterly,
+    results,
+    score_texts,
+    spot_checks,
+    verification,
+)
 
 
 def _measurement(value: Decimal, measure: measures.Measure) -> Decimal | int:
@@ -68,12 +74,14 @@ def compute(instance_id: int) -> DepartmentResult:
             "source": origin,
         }
         if value is None:
-            score, entry["note"] = rounded(ZERO), MISSING
+            score = rounded(ZERO)
+            entry.update(score_texts.note_fields("no_value"))
         else:
             try:
                 score = score_line(m.definition, m.line.weight, _measurement(value, m))
             except (TypeError, ValueError) as exc:
-                score, entry["note"] = rounded(ZERO), f"无法计分（{exc}），按0分计"
+                score = rounded(ZERO)
+                entry.update(score_texts.note_fields("unscorable", error=str(exc)))
         points[m.key] = score
         entry["points"] = f"{score:f}"
         lines.append(entry)
@@ -99,7 +107,12 @@ def compute(instance_id: int) -> DepartmentResult:
         "lines": lines,
         "line_sum": f"{line_sum:f}",
         "deductions": [
-            {"points": f"{d.points:f}", "reason": d.reason[:200], "indicator": d.indicator}
+            {
+                "points": f"{d.points:f}",
+                "reason": d.reason[:200],
+                "indicator": d.indicator,
+                "params": d.params,
+            }
             for d in deducted.applied
         ],
         "evaluation": {
@@ -130,5 +143,6 @@ def compute(instance_id: int) -> DepartmentResult:
 
 
 def _to_total(d: Deduction) -> Deduction:
-    return Deduction(d.points, f"{d.reason}（指标{d.indicator}不在责任书中，计入总分扣分）", None,
-                     d.confirmed, d.source)  # fmt: skip
+    """A deduction naming an indicator not on the letter comes off the total, and says so."""
+    reason, params = score_texts.off_letter(d.reason, d.params, str(d.indicator))
+    return Deduction(d.points, reason, None, d.confirmed, d.source, params)

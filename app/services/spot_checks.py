@@ -40,7 +40,7 @@ from app.models import (
 from app.models.spot_checks import FINDING_UNDECIDED
 from app.rules import sampling
 from app.rules.deductions import Deduction
-from app.services import audit, ledger, permissions
+from app.services import audit, ledger, permissions, score_texts
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.storage import storage
 
@@ -392,13 +392,15 @@ def confirmed_deductions(
     for finding, month, number in rows:
         confirmed = finding.status == "confirmed"
         points: Decimal = finding.confirmed_points if confirmed else finding.proposed_points
+        params = score_texts.spot_check_params(year, month, number, finding.description)
         deductions.append(
             Deduction(
                 points=points,
-                reason=f"{year}年{month}月督查（{number}）：{finding.description}",
+                reason=score_texts.deduction_text(params, translate=False),
                 indicator=finding.indicator_code,
                 confirmed=confirmed,
                 source="spot_check",
+                params=params,
             )
         )
     return deductions

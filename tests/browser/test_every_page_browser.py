@@ -38,17 +38,6 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 ANONYMOUS = None
 
 
-# Chinese the app writes into the database and English pages still show: known gaps, each
-# with where it comes from. Remove an entry once its text is translated where it is shown.
-KNOWN_GAPS: dict[str, str] = {
-    r"\d{4}年\d{1,2}月督查（[^）]*）：": (
-        "deduction reasons are composed in Chinese into the stored result's detail "
-        "(app/services/spot_checks.py); the scorecard shows them as stored"
-    ),
-}
-GAP = re.compile("|".join(f"(?:{pattern})" for pattern in KNOWN_GAPS))
-
-
 @dataclass(frozen=True)
 class Visit:
     """Who opens a page (a username, or None for nobody signed in) and its URL arguments."""
@@ -360,14 +349,13 @@ BAD_PAGE = """<!doctype html><html lang="en"><head><title>坏页面</title></hea
 <div class="table-wrap" style="overflow-x:auto"><table style="width:3000px"><tr><td>宽表</td></tr>
 </table></div>
 <p>Data: 模拟科1 and a word left in Chinese: 提交</p>
-<p>2026年9月督查（L-001）：模拟科1</p>
 <a lang="zh-CN" href="#">中文</a>
 <script>console.error("broken")</script></body></html>"""
 
 
 def test_the_checks_find_what_they_look_for(sweep: Sweep):
     """A page with each fault once: the sweep names every one, and nothing else (the wide
-    table in its scrolling container, the named controls, the data, a known gap and 中文
+    table in its scrolling container, the named controls, the data and 中文
     pass)."""
     page = sweep.context(ANONYMOUS, "zh").new_page()
     problems = _watch(page)
@@ -400,14 +388,14 @@ def test_the_checks_find_what_they_look_for(sweep: Sweep):
 
 
 def _not_data(texts: list[str], data: list[str]) -> list[str]:
-    """The texts that still show Chinese once the known gaps and every stored value (longest
-    first) are taken out, each with what is left."""
+    """The texts that still show Chinese once every stored value (longest first) is taken
+    out, each with what is left."""
     chinese = [text for text in texts if CJK.search(text)]
     shown = "\n".join(chinese)
     present = [value for value in data if value in shown]  # one pass over the data
     left: set[str] = set()
     for text in chinese:
-        rest = GAP.sub(" ", text)
+        rest = text
         for value in present:
             if value in rest:
                 rest = rest.replace(value, " ")

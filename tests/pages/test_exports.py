@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from app.services import campaigns, publications, results
+from app.services import campaigns, publications, results, score_texts
 from app.services.errors import NotFound
 from app.services.transactions import unit_of_work
 from tests.conftest import person
@@ -241,6 +241,47 @@ def test_the_results_page_links_the_exports_and_scorecards(scored, client, login
     body = client.get("/admin/campaigns/2026/results").get_data(True)
     assert RESULTS_XLSX in body and RESULTS_PDF in body
     assert scorecard_url("CZ-YS", "") + '"' in body
+
+
+def test_computed_reasons_and_notes_show_in_the_readers_language(org, client, login_as):
+    """Scoring keeps each text's kind and values beside the Chinese record: pages and exports
+    compose it in the reader's language (the finding's description is stored data)."""
+    unit_of_work(lambda: campaigns.get_or_create(2026))
+    spot = score_texts.spot_check_params(2026, 9, "L-001", "台账缺少签字")
+    moved, moved_params = score_texts.off_letter("（中文原文）", spot, "HR-X")
+    line = {"line": "line-1", "name": "预算执行进度", "weight": "40", "points": "0"}
+    detail = {
+        "lines": [
+            {**line, **score_texts.note_fields("no_value")},
+            {**line, "line": "line-2", **score_texts.note_fields("unscorable", error="bad bars")},
+        ],
+        "deductions": [
+            {"points": "1", "indicator": "line-1", "reason": "中文原文", "params": spot},
+            {"points": "2", "indicator": None, "reason": moved, "params": moved_params},
+        ],
+    }
+    unit_of_work(
+        lambda: results.record_result(
+            person("admin"), 2026, dept("CZ-YS").id, "90", None, "3", 0, detail
+        )
+    )
+    login_as("admin")
+    english = cells(sheet_of(client.get(scorecard_url("CZ-YS"), query_string={"lang": "en"})))
+    for text in (
+        "No actual value: scored 0",
+        "Cannot be scored (bad bars): scored 0",
+        "Spot check of 9/2026 (L-001): 台账缺少签字",
+        "Spot check of 9/2026 (L-001): 台账缺少签字 "
+        "(indicator HR-X is not on the letter: deducted from the total)",
+    ):
+        assert text in english
+    assert not any("中文原文" in t or "按0分计" in t for t in english)
+    page = client.get(scorecard_url("CZ-YS", ""), query_string={"lang": "en"}).get_data(True)
+    assert "Spot check of 9/2026 (L-001): 台账缺少签字" in page and "督查" not in page
+    chinese = cells(sheet_of(client.get(scorecard_url("CZ-YS"), query_string={"lang": "zh"})))
+    assert "2026年9月督查（L-001）：台账缺少签字" in chinese
+    assert "2026年9月督查（L-001）：台账缺少签字（指标HR-X不在责任书中，计入总分扣分）" in chinese
+    assert "无法计分（bad bars），按0分计" in chinese
 
 
 def test_text_that_looks_like_a_formula_stays_text(org, client, login_as):

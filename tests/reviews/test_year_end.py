@@ -214,6 +214,8 @@ def test_missing_values_score_zero_and_say_so(setup):
         "source": "missing",
         "points": "0.00",
         "note": "无实际值，按0分计",
+        "note_kind": "no_value",
+        "note_params": {},
         "after_deductions": "0.00",
     }
     # no ballots at all: the indicator score counts alone

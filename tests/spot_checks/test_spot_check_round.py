@@ -208,13 +208,20 @@ def test_findings_rectified_then_confirmed_lowered_and_dismissed(spot_round, api
     assert spot_round.instance().status == "completed"
 
     deductions = spot_checks.confirmed_deductions(spot_round.department_id, 2026)
+    number = check.findings[0].ledger_entry.number
     assert deductions == [
         Deduction(
             points=Decimal("0.50"),
-            reason=f"2026年3月督查（{check.findings[0].ledger_entry.number}）：调整审批缺少分管领导签字",
+            reason=f"2026年3月督查（{number}）：调整审批缺少分管领导签字",
             indicator="FIN-ERR",
             confirmed=True,
             source="spot_check",
+            params={
+                "year": 2026,
+                "month": 3,
+                "entry": number,
+                "description": "调整审批缺少分管领导签字",
+            },
         )
     ]
     result = apply_deductions({"FIN-ERR": Decimal("20"), "COM-JI": Decimal("30")}, deductions)
