@@ -144,11 +144,7 @@ def record_outcome(instance_id: int) -> Outcome:
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     campaign = instance.campaign
-    rows = list(
-        db.session.scalars(
-            select(DepartmentResult).where(DepartmentResult.campaign_id == campaign.id)
-        )
-    )
+    rows = results.campaign_results(campaign)
     calibrated = results.is_calibrated(rows)
     found = results.compute_outcomes(campaign, rows, calibrated=calibrated)
     mine = next((o for o in found if o.department.id == instance.department_id), None)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
-from app.extensions import db
+from tests.conftest import sql_statements
 from tests.pages.overdue_scenario import NOW, OverdueCity, build
 
 URL = "/api/v1/overdue"
@@ -187,16 +186,8 @@ def test_bad_filters_are_422_with_the_field(city, api_as, query, field):
 
 
 def test_the_board_reads_the_projection_never_the_workflow_state(city, api_as):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sql_statements() as statements:
         _get(api_as, "admin")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     board = [s for s in statements if "human_task" in s]
     assert len(board) == 1  # one query for the rows
     assert not any("process_instance.state" in s for s in statements)

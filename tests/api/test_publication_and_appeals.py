@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -29,7 +29,7 @@ from app.services.transactions import unit_of_work
 from handlers import HandlerContext
 from handlers.appeals import open_window
 from tests.api.helpers import count, error_of
-from tests.conftest import person
+from tests.conftest import person, sql_statements
 from tests.engine.helpers import fixture
 
 V1 = "/api/v1"
@@ -303,6 +303,27 @@ def test_outcome_without_calibration_uses_the_band_grade(cycle):
     outcome = unit_of_work(lambda: appeals.record_outcome(cycle["CZ-YS"]))
     assert (outcome.grade, outcome.calibrated, outcome.rank) == ("excellent", False, None)
     assert outcome.bonus_coefficient == D("1.15")
+
+
+def test_an_outcome_costs_the_same_reads_in_a_small_or_a_large_field(cycle):
+    """Each department's outcome ranks the whole field (the bottom-ranked rule), so its reads
+    must not grow with the field: at 1,000 departments one read per result was minutes."""
+    from app.services import appeals
+
+    def reads_of_an_outcome() -> int:
+        db.session.expire_all()  # as in a fresh unit of work
+        with sql_statements() as seen:
+            unit_of_work(lambda: appeals.record_outcome(cycle["CZ-YS"]))
+        return len([s for s in seen if s.startswith("select")])
+
+    record("CZ-YS", "92")
+    record("XF-JD", "95")
+    small = reads_of_an_outcome()
+    others = db.session.scalars(select(Department.code).where(Department.code.not_in(SCORES)))
+    for code in [*SCORES, *others]:
+        record(code, "80")
+    assert db.session.scalar(select(func.count()).select_from(DepartmentResult)) == 11
+    assert reads_of_an_outcome() == small == 5
 
 
 # --- filing and deciding ----------------------------------------------------------------------

@@ -6,12 +6,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Department, HumanTask, RoleAssignment
 from app.services.transactions import unit_of_work
-from tests.conftest import person, start_instance
+from tests.conftest import person, sql_statements, start_instance
 from tests.pages.test_pages import csrf, ready_task
 
 DEPARTMENTS = ("CZ-YS", "CZ-KJ", "CZ-GK", "RS-RS", "RS-JY", "DC-DC", "DC-DB", "JG-ZH", "JG-HQ")
@@ -271,16 +271,8 @@ def test_paging_keeps_the_filters(client, login_as, many):
 
 def test_the_inbox_costs_the_same_queries_for_few_or_many_rows(client, login_as, many):
     def statements(url: str) -> int:
-        seen: list[str] = []
-
-        def record(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with sql_statements() as seen:
             assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return len(seen)
 
     login_as("kh_chen")

@@ -7,7 +7,7 @@ import pytest
 
 from app.services import statistics
 from app.services.errors import Forbidden, NotFound
-from tests.conftest import person
+from tests.conftest import person, sql_statements
 from tests.statistics.city import build, publish
 
 
@@ -148,20 +148,8 @@ def test_an_unknown_year_is_not_found_and_an_empty_year_has_no_figures(org):
 def test_the_figures_read_neither_ballots_nor_workflow_state(app, org):
     """Anonymity and cost: no ballot row is read (a department's evaluation reaches the
     dashboards only inside its published final score) and no workflow is loaded."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
     build(publish_2026=True)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement.lower())
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements() as statements:
         statistics.dashboard(person("admin"), 2026)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert 1 <= len(statements) <= 15  # a fixed handful, not one per department
     assert not [s for s in statements if "ballot" in s or "process_instance" in s]
