@@ -113,7 +113,13 @@ def _escalate_one(task_id: int, now: datetime, cal: WorkCalendar, policy) -> Lev
         .where(HumanTask.id == task_id, HumanTask.status == "ready")
         .with_for_update(skip_locked=True)
     ).first()
-    if task is None or task.instance.status not in timers.ACTIVE:
+    if task is None:
+        return None
+    # the instance's status only: loading the instance would read its workflow state too
+    status = db.session.scalar(
+        select(ProcessInstance.status).where(ProcessInstance.id == task.instance_id)
+    )
+    if status not in timers.ACTIVE:
         return None
     reached = level_at(task.due_at, now, cal, policy)
     if not is_escalation(Level(task.escalation), reached):

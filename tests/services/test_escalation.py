@@ -13,7 +13,7 @@ from app.models import AuditEvent, HumanTask, InstanceEvent, Notice
 from app.rules.escalation import EscalationPolicy
 from app.services import assignments, calendar, campaigns, escalation, instances
 from app.services.transactions import unit_of_work
-from tests.conftest import VALID_LETTER, person, start_instance
+from tests.conftest import VALID_LETTER, person, sql_statements, start_instance
 from tests.services.test_concurrency import _race
 
 # The draft is due 10 days after the start: Thursday 15 January 2026, 09:00 in Beijing.
@@ -180,3 +180,25 @@ def test_a_sweep_reads_only_steps_whose_next_level_may_be_due(draft, clock):
     _at(clock, 2026, 1, 19, 1, 1)
     assert escalation.sweep() == {"red_card": 1}
     assert read(2026, 3, 1, 0, 0) == []  # a red card is the last level
+
+
+def test_escalating_a_step_never_reads_its_workflow_state(draft, clock):
+    """A card needs the step, its people and the instance's status; the instance's workflow
+    state (tens of KB at year end) stays unread."""
+    _at(clock, 2026, 1, 15, 1, 1)
+    with sql_statements() as statements:
+        assert escalation.sweep() == {"yellow_card": 1}
+    reads = [s for s in statements if s.startswith("select")]
+    assert any("process_instance.status" in s for s in reads)
+    assert not any("process_instance.state" in s for s in reads)
+
+
+def test_a_step_of_an_instance_suspended_after_the_read_is_not_escalated(draft, clock):
+    """The status is checked again under the step's lock: a suspension between the sweep's
+    read and the escalation wins."""
+    _at(clock, 2026, 1, 15, 1, 1)
+    policy = EscalationPolicy()
+    unit_of_work(lambda: instances.suspend(draft.instance_id, person("admin"), "调查中"))
+    now, cal = clock.now(), calendar.current()
+    assert unit_of_work(lambda: escalation._escalate_one(draft.id, now, cal, policy)) is None
+    assert _notices() == []
