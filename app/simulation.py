@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload
 
 from app import clock
 from app.clock import LOCAL_ZONE, MovableClock
@@ -449,7 +450,10 @@ class YearSimulation:
             periods.append(str(self.year))
         if all(self.reported.get(period) for period in periods):
             return
-        for instance in db.session.scalars(select(ProcessInstance)).all():
+        city = select(ProcessInstance).options(  # the workflow states stay in the database
+            defer(ProcessInstance.state), joinedload(ProcessInstance.department)
+        )
+        for instance in db.session.scalars(city).all():
             letter = _letter(instance)
             head = next(iter(permissions.candidates("department_head", instance.department)), None)
             if letter is None or head is None:
@@ -590,14 +594,24 @@ class YearSimulation:
         return self._summarise(summary, ids, started)
 
     def _summarise(self, summary: Summary, ids: list[int], started: float) -> Summary:
-        rows = db.session.scalars(
-            select(ProcessInstance).where(ProcessInstance.department_id.in_(ids))
-        ).all()
-        summary.completed = sum(1 for r in rows if r.status == "completed")
-        summary.errors += [
-            f"{r.department.name}: {r.error_message}" for r in rows if r.error_message
-        ]
-        sizes = [len(json.dumps(r.state, separators=(",", ":"))) / 1024 for r in rows]
+        rows = db.session.execute(  # a batch of states at a time, never the city's at once
+            select(
+                ProcessInstance.status,
+                ProcessInstance.error_message,
+                Department.name,
+                ProcessInstance.state,
+            )
+            .join(Department, Department.id == ProcessInstance.department_id)
+            .where(ProcessInstance.department_id.in_(ids))
+            .execution_options(yield_per=50)
+        )
+        sizes = []
+        for status, error, department, state in rows:
+            if status == "completed":
+                summary.completed += 1
+            if error:
+                summary.errors.append(f"{department}: {error}")
+            sizes.append(len(json.dumps(state, separators=(",", ":"))) / 1024)
         summary.state_kb_max = max(sizes, default=0.0)
         summary.state_kb_mean = sum(sizes) / len(sizes) if sizes else 0.0
         for result in db.session.scalars(

@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from app import clock
 from app.extensions import db
@@ -47,9 +48,12 @@ def find(campaign: Campaign) -> Publication | None:
 
 
 def _instances(campaign: Campaign) -> list[ProcessInstance]:
+    """The campaign's live instances with their departments, without their workflow state
+    (tens of KB each: a city's would be hundreds of MB in memory); a delivery loads its own."""
     return list(
         db.session.scalars(
             select(ProcessInstance)
+            .options(defer(ProcessInstance.state), joinedload(ProcessInstance.department))
             .where(
                 ProcessInstance.campaign_id == campaign.id,
                 ProcessInstance.status != "terminated",

@@ -211,6 +211,23 @@ def test_publication_state_before_anything(cycle, api_as):
     error_of(api_as("admin").post(f"{V1}/campaigns/2026/publish"), 409, "conflict")
 
 
+def test_approving_and_publishing_read_each_workflow_state_only_to_deliver(scored):
+    """Approval and publication need the instances' departments, not their workflow state
+    (tens of KB each, hundreds of MB for a city): only each delivery loads its own."""
+    admin = person("admin")
+
+    def states_read(action) -> int:
+        db.session.expire_all()
+        with sql_statements() as statements:
+            action()
+        return sum(1 for s in statements if "process_instance.state" in s)
+
+    assert states_read(lambda: unit_of_work(lambda: publications.approve(admin, 2026))) == 0
+    assert states_read(lambda: publications.publish(admin, 2026)) == len(SCORES)
+    delivery = db.session.scalars(select(Publication)).one().delivery
+    assert delivery["delivered"] == len(SCORES) and delivery["failed"] == 0
+
+
 def test_a_department_sees_its_own_grade_only_once_published(scored, api_as):
     head = api_as("head_fin")
     assert head.get(f"{V1}/campaigns/2026/results").get_json() == []
