@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from app import clock
 from app.extensions import db
@@ -146,7 +146,10 @@ def page(person: Person, query: InboxQuery) -> InboxPage:
         .join(Unit, Unit.id == Department.unit_id)
         .options(
             contains_eager(HumanTask.department).contains_eager(Department.unit),
-            joinedload(HumanTask.instance).joinedload(ProcessInstance.campaign),
+            # the row shows the instance's status and year, never its workflow state
+            joinedload(HumanTask.instance).options(
+                defer(ProcessInstance.state), joinedload(ProcessInstance.campaign)
+            ),
         )
         .order_by(*_order(query.sort))
         .limit(query.per_page)
