@@ -9,6 +9,7 @@ at the end. Tables are emptied after every test.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -145,6 +146,11 @@ def sql_statements() -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def reads_workflow_state(statement: str) -> bool:
+    """Whether a statement reads an instance's workflow state (also through a joined alias)."""
+    return re.search(r"process_instance(_\d+)?\.state\b", statement) is not None
 
 
 class ApiClient:
