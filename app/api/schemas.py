@@ -587,6 +587,7 @@ class CalibrationEntrySchema(Schema):
     from_grade = fields.String()
     to_grade = fields.String()
     reason = fields.String()
+    reason_parts = fields.List(fields.Dict(), allow_none=True)
     automatic = fields.Boolean()
     actor_id = fields.Integer(allow_none=True)
     at = fields.DateTime()

@@ -162,7 +162,10 @@ class CalibrationEntry(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     from_grade: Mapped[str] = mapped_column(String(32))
     to_grade: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # the record, in Chinese
+    # the stated reasons as kinds and values (app.rules.grading.REASONS), to show them in the
+    # reader's language; None for a person's own words (an override)
+    reason_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     automatic: Mapped[bool] = mapped_column(Boolean)  # the quota rule, not a person
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

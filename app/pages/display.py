@@ -12,6 +12,8 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import ROLE_NAMES
+from app.models import CalibrationEntry
+from app.rules.grading import reason_text
 from app.services import notices
 from app.services.permissions import is_centre_admin
 
@@ -119,6 +121,17 @@ def paren(text: object) -> str:
     return gettext("（%(text)s）", text=text)
 
 
+def calibration_reason(entry: CalibrationEntry) -> str:
+    """A calibration log entry's reasons in the reader's language; a person's own words (an
+    override) as written."""
+    if not entry.reason_parts:
+        return entry.reason
+    try:
+        return reason_text(entry.reason_parts, gettext, gettext("；"))
+    except (KeyError, TypeError, ValueError):  # a kind this version no longer knows
+        return entry.reason
+
+
 def html_lang() -> str:
     return "en" if str(get_locale()) == "en" else "zh-CN"
 
@@ -129,6 +142,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["detail_text"] = detail_text
     app.jinja_env.filters["paren"] = paren
     app.jinja_env.filters["notice_text"] = notices.text_of
+    app.jinja_env.filters["calibration_reason"] = calibration_reason
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_centre_admin=is_centre_admin,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from app.i18n import N_
 from app.rules.numbers import HUNDRED, ZERO
 
 
@@ -161,12 +162,48 @@ def rank_key(c: Candidate) -> tuple[Decimal, Decimal, Decimal, str]:
     return (-c.score, -c.indicator_score, c.deductions, c.code)
 
 
+# Why a grade changed in calibration, by kind; the values are the entry's `params`. Kept as
+# kind and values so that the log shows in the reader's language (app.pages.display).
+REASONS = {
+    "quarterly_rule": N_("四个季度均为优秀，年度定为优秀"),
+    "over_quota": N_("超出优秀名额（名额 %(quota)s 个，排名第 %(place)s）"),
+    "over_quota_after_quarters": N_(
+        "超出优秀名额（名额 %(quota)s 个，排名第 %(place)s）；"
+        "四个季度优秀者优先占用名额，但名额不得突破"
+    ),
+    "restored": N_("重新校准：恢复为等次表结果"),
+    "appeal": N_("申诉复核：%(reason)s"),
+    "appeal_quota_full": N_("申诉复核：%(reason)s（优秀名额 %(quota)s 个已满）"),
+}
+
+
+def reason_part(kind: str, **params: object) -> dict[str, object]:
+    """One stated reason: its kind (a key of REASONS) and the values its text names."""
+    REASONS[kind] % params  # a missing value fails here, not when the log is shown
+    return {"kind": kind, "params": params}
+
+
+def reason_text(parts: Sequence[Mapping], translate=None, separator: str = "；") -> str:
+    """The reasons as text: in Chinese, or through `translate` (a gettext)."""
+    compose = translate or (lambda text, **values: text % values)
+    return separator.join(compose(REASONS[p["kind"]], **p["params"]) for p in parts)
+
+
 @dataclass(frozen=True)
 class CalibrationEntry:
     code: str
     from_grade: Grade
     to_grade: Grade
-    reason: str
+    kind: str  # a key of REASONS
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def part(self) -> dict[str, object]:
+        return reason_part(self.kind, **self.params)
+
+    @property
+    def reason(self) -> str:
+        return reason_text([self.part])
 
 
 @dataclass(frozen=True)
@@ -217,17 +254,17 @@ def calibrate(
             if four_excellent_quarters(c):
                 priority.add(c.code)
                 if grades[c.code] is not Grade.EXCELLENT:
-                    reason = "四个季度均为优秀，年度定为优秀"
-                    log.append(CalibrationEntry(c.code, grades[c.code], Grade.EXCELLENT, reason))
+                    log.append(
+                        CalibrationEntry(c.code, grades[c.code], Grade.EXCELLENT, "quarterly_rule")
+                    )
                     grades[c.code] = Grade.EXCELLENT
     order = sorted(candidates, key=rank_key)
     contenders = [c for c in order if grades[c.code] is Grade.EXCELLENT]
     contenders.sort(key=lambda c: (c.code not in priority, *rank_key(c)))
     for place, c in enumerate(contenders, start=1):
         if place > quota:
-            reason = f"超出优秀名额（名额 {quota} 个，排名第 {place}）"
-            if c.code in priority:
-                reason += "；四个季度优秀者优先占用名额，但名额不得突破"
-            log.append(CalibrationEntry(c.code, Grade.EXCELLENT, Grade.COMPETENT, reason))
+            kind = "over_quota_after_quarters" if c.code in priority else "over_quota"
+            values = {"quota": quota, "place": place}
+            log.append(CalibrationEntry(c.code, Grade.EXCELLENT, Grade.COMPETENT, kind, values))
             grades[c.code] = Grade.COMPETENT
     return CalibrationResult(grades, quota, tuple(c.code for c in order), tuple(log))

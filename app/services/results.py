@@ -47,7 +47,6 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 SCORE_MAX = Decimal(100)
 REASON_MAX = 500
 DETAIL_MAX_BYTES = 20_000
-RESTORED = "重新校准：恢复为等次表结果"
 
 # The published order: ranked first by rank, then by score; the department code breaks ties.
 RANKING_ORDER = (
@@ -256,20 +255,22 @@ def calibrate(
         settings.quota_approval,
         band_grades={code: Grade(row.band_grade) for code, row in by_code.items()},
     )
-    reasons: dict[str, list[str]] = {}
+    reasons: dict[str, list[dict[str, Any]]] = {}
     for entry in outcome.log:
-        reasons.setdefault(entry.code, []).append(entry.reason)
+        reasons.setdefault(entry.code, []).append(entry.part)
     changes = []
     for rank, code in enumerate(outcome.order, start=1):
         row = by_code[code]
         new = outcome.grades[code].value
         if row.grade != new:
+            parts = reasons.get(code) or [grading.reason_part("restored")]
             entry = CalibrationEntry(
                 campaign_id=campaign.id,
                 department_id=row.department_id,
                 from_grade=row.grade,
                 to_grade=new,
-                reason="；".join(reasons.get(code, [RESTORED])),
+                reason=grading.reason_text(parts),
+                reason_parts=parts,
                 automatic=True,
                 actor_id=actor.id,
             )
@@ -413,12 +414,12 @@ def adjust_on_appeal(
             band_grades={r.department.code: Grade(r.band_grade) for r in rows},
         )
         grade = outcome.grades[department.code]
-        note = f"申诉复核：{reason}"
+        note = grading.reason_part("appeal", reason=reason)
         if grade is Grade.EXCELLENT:
             quota, excellent = _quota_use(campaign, rows, row)
             if excellent + 1 > quota:
                 grade = Grade.COMPETENT
-                note += f"（优秀名额 {quota} 个已满）"
+                note = grading.reason_part("appeal_quota_full", reason=reason, quota=quota)
         row.grade = grade.value
         for rank, code in enumerate(outcome.order, start=1):
             next(r for r in rows if r.department.code == code).rank = rank
@@ -429,7 +430,8 @@ def adjust_on_appeal(
                     department_id=department.id,
                     from_grade=old_grade,
                     to_grade=row.grade,
-                    reason=note,
+                    reason=grading.reason_text([note]),
+                    reason_parts=[note],
                     automatic=False,
                     actor_id=decider.id,
                 )

@@ -415,6 +415,7 @@ def test_an_adjusted_appeal_recomputes_the_result_and_logs_the_grade_change(publ
         False,
     )
     assert entry.reason == "申诉复核：核实后更正指标得分。"
+    assert entry.reason_parts == [{"kind": "appeal", "params": {"reason": "核实后更正指标得分。"}}]
     assert entry.actor_id == person("fy_he").id
     appeal = db.session.scalars(select(Appeal)).one()
     assert appeal.status == "adjusted"

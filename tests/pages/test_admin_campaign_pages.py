@@ -156,6 +156,29 @@ def test_the_results_are_ranked_and_calibration_applies_the_quota(admin, scored)
     assert "1.15" in outcome_row  # the 优秀 bonus coefficient
 
 
+def test_the_calibration_log_states_its_reasons_in_the_readers_language(admin, scored):
+    """The automatic reasons are kept as kinds and values; a person's own words (an override)
+    show as written in either language."""
+    post(admin, "/admin/campaigns/2026/calibrate", {}, RESULTS)
+    db.session.expire_all()
+    entry = db.session.scalars(
+        select(CalibrationEntry).where(CalibrationEntry.department_id == dept("DC-DC").id)
+    ).one()
+    assert entry.reason == "超出优秀名额（名额 1 个，排名第 2）"  # the record stays Chinese
+    assert entry.reason_parts == [{"kind": "over_quota", "params": {"quota": 1, "place": 2}}]
+    kj = dept("CZ-KJ").id
+    grade = {"grade": "basically_competent", "reason": "核查发现台账造假"}
+    assert (
+        post(admin, f"/admin/campaigns/2026/results/{kj}/grade", grade, RESULTS).status_code == 302
+    )
+    chinese = admin.get(RESULTS).get_data(True)
+    english = admin.get(RESULTS, query_string={"lang": "en"}).get_data(True)
+    assert "超出优秀名额（名额 1 个，排名第 2）" in chinese
+    assert "Beyond the Excellent quota (1 places; ranked 2)" in english
+    assert "超出优秀名额" not in english
+    assert "核查发现台账造假" in chinese and "核查发现台账造假" in english
+
+
 def test_calibrate_with_an_approved_higher_share(admin, scored):
     form = {"approval.share": "25", "approval.approved_by": "市考核委员会",
             "approval.reason": "重点任务突出"}  # fmt: skip

@@ -19,6 +19,8 @@ from app.rules.grading import (
     grade_band_problems,
     grade_for,
     quota_count,
+    reason_part,
+    reason_text,
 )
 
 E, C, B, INC = (Grade.EXCELLENT, Grade.COMPETENT, Grade.BASICALLY_COMPETENT, Grade.INCOMPETENT)
@@ -181,3 +183,20 @@ def test_band_grades_from_an_edited_grade_table_replace_the_default_bands():
     default = calibrate(candidates, one_place)
     assert default.grades == edited.grades
     assert [(x.code, x.from_grade, x.to_grade) for x in default.log] == [("a", E, C)]
+
+
+def test_reasons_are_kinds_and_values_composed_in_chinese_or_through_a_translation():
+    parts = [
+        reason_part("over_quota_after_quarters", quota=1, place=2),
+        reason_part("appeal_quota_full", reason="更正指标得分", quota=1),
+    ]
+    assert reason_text(parts) == (
+        "超出优秀名额（名额 1 个，排名第 2）；四个季度优秀者优先占用名额，但名额不得突破"
+        "；申诉复核：更正指标得分（优秀名额 1 个已满）"
+    )
+    shout = reason_text(parts, lambda text, **values: f"<{text % values}>", " / ")
+    assert shout.count("<") == 2 and " / " in shout
+    with pytest.raises(KeyError):
+        reason_part("over_quota", quota=1)  # its text names a place too
+    with pytest.raises(KeyError):
+        reason_part("a_kind_nobody_wrote")

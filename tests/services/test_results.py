@@ -152,7 +152,7 @@ def test_an_approved_share_above_twenty_percent_is_recorded_and_restores_a_place
     assert summary.approval == approval
     [restored] = summary.changes
     assert (restored.department.code, restored.to_grade) == ("CZ-YS", "excellent")
-    assert restored.reason == results.RESTORED
+    assert restored.reason == "重新校准：恢复为等次表结果"
     assert campaigns.get(2026).settings["quota"]["approval"] == approval
     recorded = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "campaign.quota_approval")
