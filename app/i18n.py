@@ -1,6 +1,7 @@
-"""Display names of the organisation's keys. The Chinese names are the msgids (marked with N_ so
-`pybabel extract` finds them); `label()` translates them for the current locale. Imports accept
-either the key or the Chinese name."""
+"""Texts in the reader's language. Display names of the organisation's keys: the Chinese names
+are the msgids (marked with N_ so `pybabel extract` finds them); `label()` translates them for
+the current locale, and imports accept either the key or the Chinese name. Messages the rules
+and services compose (`Message`) are Chinese text that pages show translated (`translated`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,41 @@ from flask_babel import gettext
 
 
 def N_(message: str) -> str:  # Babel's marker name
+    return message
+
+
+class Message(str):
+    """A message the rules and services compose: its value is the Chinese text (what is
+    stored, logged, returned by the API and compared in tests), and it keeps its catalog text
+    and values so that a page shows it in the reader's language (`translated`). Marked for
+    `pybabel extract` like N_ (babel.cfg)."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Message:
+        chinese = {key: _listed(value, "、", str) for key, value in params.items()}
+        message = super().__new__(cls, msgid % chinese if params else msgid)
+        message.msgid, message.params = msgid, params
+        return message
+
+
+def _listed(value: object, separator: str, show) -> object:
+    """A list of values as the language lists them (`a、b` / `a, b`)."""
+    if isinstance(value, list | tuple):
+        return separator.join(str(show(item)) for item in value)
+    return value
+
+
+def translated(message: object) -> object:
+    """A Message in the reader's language (and the Messages it names); anything else as is."""
+    if isinstance(message, Message):
+        separator = gettext("、")
+        values = {
+            key: translated(_listed(value, separator, translated))
+            for key, value in message.params.items()
+        }
+        return gettext(message.msgid, **values)
     return message
 
 

@@ -81,7 +81,7 @@ def schema_errors(exc: ValidationError) -> Errors:
 
 
 def service_errors(fields: Mapping[str, list[str]]) -> Errors:
-    return localize_all({str(k): [str(m) for m in v] for k, v in fields.items()})
+    return localize_all(flatten_errors(fields))
 
 
 def _load(schema: Schema, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, Errors]:

@@ -172,6 +172,11 @@ UPLOADS: dict[str, Callable[[Mapping[str, str], Mapping[str, Any]], dict[str, An
 }
 
 
+def _text(message: Any) -> str:
+    """A message as text, a composed Message kept as it is (it knows its translation)."""
+    return message if isinstance(message, str) else str(message)
+
+
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Marshmallow nests list errors by index (`{"lines": {0: {"weight": [...]}}}`) while the
     letter rules key them by path (`lines.0.weight`); pages want one flat path → messages."""
@@ -187,7 +192,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
                 for sub, texts in flatten_errors(item, prefix).items():
                     flat.setdefault(sub, []).extend(texts)
             else:
-                flat.setdefault(prefix or "_form", []).append(str(item))
+                flat.setdefault(prefix or "_form", []).append(_text(item))
     else:
-        flat.setdefault(prefix or "_form", []).append(str(messages))
+        flat.setdefault(prefix or "_form", []).append(_text(messages))
     return flat

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from app.i18n import Message
+
 MAX_VALUE = Decimal("1000000000")  # 10^9: larger is a typo or a unit mistake, not a figure
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
@@ -68,32 +70,32 @@ def parse_period(text: object) -> Period | None:
     return found
 
 
-PERIOD_HELP = "期间格式：YYYY-MM（月）、YYYY-Qn（季度）或YYYY（年度）。"
+PERIOD_HELP = Message("期间格式：YYYY-MM（月）、YYYY-Qn（季度）或YYYY（年度）。")
 
 
 def parse_value(raw: object, unit: str = "") -> tuple[Decimal | None, str | None]:
     """(value, None) or (None, the reason in Chinese) for a raw cell or field."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
-        return None, "实际值须为数字。"
+        return None, Message("实际值须为数字。")
     text = str(raw).strip().replace(",", "").replace("，", "")
     percent = text.endswith("%")
     if percent:
         text = text[:-1].strip()
     if not text or len(text) > 40:
-        return None, "实际值须为数字。"
+        return None, Message("实际值须为数字。")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        return None, "实际值须为数字。"
+        return None, Message("实际值须为数字。")
     if not value.is_finite():
-        return None, "实际值须为数字。"
+        return None, Message("实际值须为数字。")
     if value < 0:
-        return None, "实际值不能为负数。"
+        return None, Message("实际值不能为负数。")
     if value > MAX_VALUE:
-        return None, f"实际值不能大于{MAX_VALUE}。"
+        return None, Message("实际值不能大于%(most)s。", most=MAX_VALUE)
     value = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     if (percent or unit == "%") and value > 100:
-        return None, "百分比须在0至100之间。"
+        return None, Message("百分比须在0至100之间。")
     if unit == "级" and (value != value.to_integral_value() or not 1 <= value <= 5):
-        return None, "行为锚定等级须为1至5的整数。"
+        return None, Message("行为锚定等级须为1至5的整数。")
     return value, None

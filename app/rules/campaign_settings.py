@@ -38,6 +38,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
+from app.i18n import Message
 from app.rules.aggregation import AggregationConfig, BallotRules, Composition, RaterGroup
 from app.rules.escalation import EscalationPolicy
 from app.rules.grading import CalibrationConfig, Grade, QuotaApproval, QuotaRounding, QuotaRule
@@ -130,12 +131,12 @@ class _Reader:
         if given is None:
             given = {}
         if not isinstance(given, Mapping):
-            self.fail(name, "须为对象。")
+            self.fail(name, Message("须为对象。"))
             given = {}
         default = DEFAULTS[name]
         for key in given:
             if key not in default:
-                self.fail(f"{name}.{key}", "未知的设置项。")
+                self.fail(f"{name}.{key}", Message("未知的设置项。"))
         return {**default, **{k: v for k, v in given.items() if k in default}}
 
     def decimal(
@@ -152,37 +153,42 @@ class _Reader:
                 except InvalidOperation:
                     number = None
         if number is None or not number.is_finite():
-            self.fail(path, "须为数字。")
+            self.fail(path, Message("须为数字。"))
             return None
         if not low <= number <= high:
-            self.fail(path, f"须在{number_text(low)}至{number_text(high)}之间。")
+            self.fail(
+                path,
+                Message(
+                    "须在%(low)s至%(high)s之间。", low=number_text(low), high=number_text(high)
+                ),
+            )
             return None
         if number != number.quantize(Decimal("0.01")):
-            self.fail(path, "最多两位小数。")
+            self.fail(path, Message("最多两位小数。"))
             return None
         return number + ZERO  # -0 -> 0
 
     def integer(self, value: Any, path: str, low: int, high: int) -> int | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(path, "须为整数。")
+            self.fail(path, Message("须为整数。"))
             return None
         if not low <= value <= high:
-            self.fail(path, f"须在{low}至{high}之间。")
+            self.fail(path, Message("须在%(low)s至%(high)s之间。", low=low, high=high))
             return None
         return value
 
     def boolean(self, value: Any, path: str) -> bool | None:
         if not isinstance(value, bool):
-            self.fail(path, "须为 true 或 false。")
+            self.fail(path, Message("须为 true 或 false。"))
             return None
         return value
 
     def text(self, value: Any, path: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            self.fail(path, "必填。")
+            self.fail(path, Message("必填。"))
             return None
         if len(value.strip()) > TEXT_MAX:
-            self.fail(path, f"不超过{TEXT_MAX}个字符。")
+            self.fail(path, Message("不超过%(n)s个字符。", n=TEXT_MAX))
             return None
         return value.strip()
 
@@ -194,7 +200,9 @@ class _Reader:
             return None
         total = sum(parsed.values(), ZERO)
         if total != HUNDRED:
-            self.fail(section, f"各项权重之和须为100（现为{number_text(total)}）。")
+            self.fail(
+                section, Message("各项权重之和须为100（现为%(total)s）。", total=number_text(total))
+            )
             return None
         return parsed  # type: ignore[return-value]
 
@@ -203,14 +211,16 @@ def _parse_approval(r: _Reader, value: Any, base: Decimal | None) -> dict[str, A
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        r.fail("quota.approval", "须为对象或 null。")
+        r.fail("quota.approval", Message("须为对象或 null。"))
         return None
     for key in value:
         if key not in ("share", "approved_by", "reason"):
-            r.fail(f"quota.approval.{key}", "未知的设置项。")
+            r.fail(f"quota.approval.{key}", Message("未知的设置项。"))
     share = r.decimal(value.get("share"), "quota.approval.share", ZERO, MAX_APPROVED_SHARE)
     if share is not None and base is not None and share <= base:
-        r.fail("quota.approval.share", f"批准的比例须高于{number_text(base)}%。")
+        r.fail(
+            "quota.approval.share", Message("批准的比例须高于%(base)s%%。", base=number_text(base))
+        )
     approved_by = r.text(value.get("approved_by"), "quota.approval.approved_by")
     reason = r.text(value.get("reason"), "quota.approval.reason")
     if share is None or approved_by is None or reason is None:
@@ -224,10 +234,10 @@ def parse(doc: Any) -> CampaignSettings:
     if doc is None:
         doc = {}
     if not isinstance(doc, Mapping):
-        raise SettingsInvalid({"_schema": ["设置须为对象。"]})
+        raise SettingsInvalid({"_schema": [Message("设置须为对象。")]})
     for key in doc:
         if key not in DEFAULTS:
-            r.fail(str(key), "未知的设置项。")
+            r.fail(str(key), Message("未知的设置项。"))
 
     groups = tuple(g.value for g in RaterGroup)
     group_weights = r.weights("rater_weights", r.section(doc, "rater_weights"), groups)
@@ -250,7 +260,7 @@ def parse(doc: Any) -> CampaignSettings:
     share = r.decimal(q["share"], "quota.share", ZERO, DEFAULT_QUOTA_SHARE)
     rounding = q["rounding"]
     if not isinstance(rounding, str) or rounding not in set(QuotaRounding):
-        r.fail("quota.rounding", "须为 floor、half_up 或 ceiling。")
+        r.fail("quota.rounding", Message("须为 floor、half_up 或 ceiling。"))
         rounding = None
     approval = _parse_approval(r, q["approval"], share)
 
@@ -272,7 +282,9 @@ def parse(doc: Any) -> CampaignSettings:
     g = r.section(doc, "grade_table")
     decision = g["decision"]
     if not isinstance(decision, str) or not DECISION_ID.match(decision):
-        r.fail("grade_table.decision", "须为决策表的 id（字母、数字、下划线，最长100字符）。")
+        r.fail(
+            "grade_table.decision", Message("须为决策表的 id（字母、数字、下划线，最长100字符）。")
+        )
         decision = None
     version = g["version"]
     if version is not None:
@@ -348,11 +360,11 @@ def parse(doc: Any) -> CampaignSettings:
 def _parse_bonus(r: _Reader, value: Any) -> dict[str, Decimal]:
     default = DEFAULTS["outcomes"]["bonus_percent"]
     if not isinstance(value, Mapping):
-        r.fail("outcomes.bonus_percent", "须为对象。")
+        r.fail("outcomes.bonus_percent", Message("须为对象。"))
         return {}
     for key in value:
         if key not in default:
-            r.fail(f"outcomes.bonus_percent.{key}", "未知的等次。")
+            r.fail(f"outcomes.bonus_percent.{key}", Message("未知的等次。"))
     merged = {**default, **{k: v for k, v in value.items() if k in default}}
     low, high = (bound * HUNDRED for bound in EXCELLENT_BONUS_RANGE)
     parsed: dict[str, Decimal] = {}

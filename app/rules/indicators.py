@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from app.i18n import Message
 from app.rules.numbers import ONE, ZERO
 
 BARS_LEVELS = 5
@@ -143,53 +144,57 @@ def validate_indicator(ind: IndicatorDefinition) -> list[Problem]:
     for field in ("target", "threshold", "cap", "tolerance", "per_unit", "floor"):
         value = getattr(ind, field)
         if value is not None and (not isinstance(value, Decimal) or not value.is_finite()):
-            add(field, "必须是有限的 Decimal 数值")
+            add(field, Message("必须是有限的 Decimal 数值"))
     if problems:
         return problems  # the checks below compare numbers
     if not ind.code.strip():
-        add("code", "指标编码不能为空")
+        add("code", Message("指标编码不能为空"))
     if not ind.name.strip():
-        add("name", "指标名称不能为空")
+        add("name", Message("指标名称不能为空"))
     if ind.kind is Kind.COMMON and ind.dimension is None:
-        add("dimension", "共性指标必须属于德、能、勤、绩、廉之一")
+        add("dimension", Message("共性指标必须属于德、能、勤、绩、廉之一"))
     if ind.kind is not Kind.COMMON and ind.dimension is not None:
-        add("dimension", "只有共性指标有维度")
+        add("dimension", Message("只有共性指标有维度"))
     if not ONE <= ind.cap <= MAX_CAP:
-        add("cap", f"封顶系数必须在 1 到 {MAX_CAP} 之间")
+        add("cap", Message("封顶系数必须在 1 到 %(cap)s 之间", cap=MAX_CAP))
     if (ind.nature is Nature.QUALITATIVE) != (ind.method is Method.BARS):
-        add("method", "定性指标必须且只能用行为锚定法评分")
+        add("method", Message("定性指标必须且只能用行为锚定法评分"))
     if ind.method is not Method.BARS and ind.anchors:
-        add("anchors", "只有行为锚定法的指标有锚定等级")
+        add("anchors", Message("只有行为锚定法的指标有锚定等级"))
     problems.extend(_METHOD_CHECKS[ind.method](ind))
     return problems
 
 
 def _check_linear(ind: IndicatorDefinition) -> list[Problem]:
     if ind.direction is Direction.TARGET:
-        return [Problem("direction", "线性插值只用于越高越好或越低越好，目标值型请用 on_target")]
+        return [
+            Problem(
+                "direction", Message("线性插值只用于越高越好或越低越好，目标值型请用 on_target")
+            )
+        ]
     if ind.target is None or ind.threshold is None:
-        return [Problem("threshold", "线性插值需要目标值和门槛值")]
+        return [Problem("threshold", Message("线性插值需要目标值和门槛值"))]
     return _threshold_side(ind.direction, ind.target, ind.threshold)
 
 
 def _threshold_side(direction: Direction, target: Decimal, threshold: Decimal) -> list[Problem]:
     if direction is Direction.HIGHER and threshold >= target:
-        return [Problem("threshold", "越高越好的指标，门槛值必须低于目标值")]
+        return [Problem("threshold", Message("越高越好的指标，门槛值必须低于目标值"))]
     if direction is Direction.LOWER and threshold <= target:
-        return [Problem("threshold", "越低越好的指标，门槛值必须高于目标值")]
+        return [Problem("threshold", Message("越低越好的指标，门槛值必须高于目标值"))]
     return []
 
 
 def _check_on_target(ind: IndicatorDefinition) -> list[Problem]:
     problems = []
     if ind.direction is not Direction.TARGET:
-        problems.append(Problem("direction", "目标值型评分的方向必须是“等于目标”"))
+        problems.append(Problem("direction", Message("目标值型评分的方向必须是“等于目标”")))
     if ind.tolerance < 0:
-        problems.append(Problem("tolerance", "容差不能为负"))
+        problems.append(Problem("tolerance", Message("容差不能为负")))
     if ind.target is None or ind.threshold is None:
-        problems.append(Problem("threshold", "目标值型评分需要目标值和门槛值"))
+        problems.append(Problem("threshold", Message("目标值型评分需要目标值和门槛值")))
     elif abs(ind.threshold - ind.target) <= ind.tolerance:
-        problems.append(Problem("threshold", "门槛值与目标值的距离必须大于容差"))
+        problems.append(Problem("threshold", Message("门槛值与目标值的距离必须大于容差")))
     return problems
 
 
@@ -202,63 +207,82 @@ def band_problems(bands: tuple[Band, ...], direction: Direction, cap: Decimal = 
     """Bands must be listed in ascending order, contiguous (no gaps, no overlaps), with ratios
     in [0, cap] that never get worse in the indicator's direction."""
     if not bands:
-        return ["分档评分至少需要一个档次"]
+        return [Message("分档评分至少需要一个档次")]
     problems = []
     for i, band in enumerate(bands):
         if not ZERO <= band.ratio <= cap:
-            problems.append(f"第 {i + 1} 档的得分比例必须在 0 到 {cap} 之间")
+            problems.append(
+                Message("第 %(n)s 档的得分比例必须在 0 到 %(cap)s 之间", n=i + 1, cap=cap)
+            )
         if band.lower is not None and band.upper is not None and band.lower >= band.upper:
-            problems.append(f"第 {i + 1} 档的下限必须小于上限")
+            problems.append(Message("第 %(n)s 档的下限必须小于上限", n=i + 1))
         if band.lower is None and i > 0:
-            problems.append(f"只有第一档可以没有下限（第 {i + 1} 档）")
+            problems.append(Message("只有第一档可以没有下限（第 %(n)s 档）", n=i + 1))
         if band.upper is None and i < len(bands) - 1:
-            problems.append(f"只有最后一档可以没有上限（第 {i + 1} 档）")
+            problems.append(Message("只有最后一档可以没有上限（第 %(n)s 档）", n=i + 1))
     for i, (low, high) in enumerate(itertools.pairwise(bands)):
         if low.upper is None or high.lower is None:
             continue
         if low.upper < high.lower:
-            problems.append(f"第 {i + 1} 档与第 {i + 2} 档之间有空档")
+            problems.append(Message("第 %(n)s 档与第 %(next)s 档之间有空档", n=i + 1, next=i + 2))
         elif low.upper > high.lower:
-            problems.append(f"第 {i + 1} 档与第 {i + 2} 档重叠")
+            problems.append(Message("第 %(n)s 档与第 %(next)s 档重叠", n=i + 1, next=i + 2))
         if direction is Direction.HIGHER and high.ratio < low.ratio:
-            problems.append(f"越高越好的指标，第 {i + 2} 档得分不能低于第 {i + 1} 档")
+            problems.append(
+                Message(
+                    "越高越好的指标，第 %(next)s 档得分不能低于第 %(n)s 档", n=i + 1, next=i + 2
+                )
+            )
         if direction is Direction.LOWER and high.ratio > low.ratio:
-            problems.append(f"越低越好的指标，第 {i + 2} 档得分不能高于第 {i + 1} 档")
+            problems.append(
+                Message(
+                    "越低越好的指标，第 %(next)s 档得分不能高于第 %(n)s 档", n=i + 1, next=i + 2
+                )
+            )
     return problems
 
 
 def _check_deduction(ind: IndicatorDefinition) -> list[Problem]:
     problems = []
     if ind.direction is not Direction.LOWER:
-        problems.append(Problem("direction", "扣分制指标的方向必须是越低越好（次数越少越好）"))
+        problems.append(
+            Problem("direction", Message("扣分制指标的方向必须是越低越好（次数越少越好）"))
+        )
     if ind.per_unit is None or ind.per_unit <= 0:
-        problems.append(Problem("per_unit", "扣分制指标必须有大于 0 的单位扣分"))
+        problems.append(Problem("per_unit", Message("扣分制指标必须有大于 0 的单位扣分")))
     if ind.floor < 0:
-        problems.append(Problem("floor", "保底分不能为负"))
+        problems.append(Problem("floor", Message("保底分不能为负")))
     return problems
 
 
 def _check_bars(ind: IndicatorDefinition) -> list[Problem]:
     levels = sorted(ind.anchors, key=lambda a: a.level)
     if [a.level for a in levels] != list(range(1, BARS_LEVELS + 1)):
-        return [Problem("anchors", "定性指标必须有 1 到 5 五个行为锚定等级，各一个")]
+        return [Problem("anchors", Message("定性指标必须有 1 到 5 五个行为锚定等级，各一个"))]
     problems = []
     for anchor in levels:
         if not anchor.description.strip():
-            problems.append(Problem("anchors", f"第 {anchor.level} 级缺少行为描述"))
+            problems.append(
+                Problem("anchors", Message("第 %(level)s 级缺少行为描述", level=anchor.level))
+            )
         if not ZERO <= anchor.ratio <= ind.cap:
-            problems.append(Problem("anchors", f"第 {anchor.level} 级得分比例超出 0 到封顶范围"))
+            problems.append(
+                Problem(
+                    "anchors",
+                    Message("第 %(level)s 级得分比例超出 0 到封顶范围", level=anchor.level),
+                )
+            )
     if any(b.ratio <= a.ratio for a, b in itertools.pairwise(levels)):
-        problems.append(Problem("anchors", "锚定等级越高，得分比例必须越高"))
+        problems.append(Problem("anchors", Message("锚定等级越高，得分比例必须越高")))
     return problems
 
 
 def _check_ratio(ind: IndicatorDefinition) -> list[Problem]:
     problems = []
     if ind.direction is Direction.TARGET:
-        problems.append(Problem("direction", "达成率评分的方向必须是越高越好或越低越好"))
+        problems.append(Problem("direction", Message("达成率评分的方向必须是越高越好或越低越好")))
     if ind.target is None or ind.target <= 0:
-        problems.append(Problem("target", "达成率评分需要大于 0 的目标值"))
+        problems.append(Problem("target", Message("达成率评分需要大于 0 的目标值")))
     return problems
 
 

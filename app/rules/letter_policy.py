@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
 
+from app.i18n import Message
 from app.rules.indicators import (
     Direction,
     FunctionCategory,
@@ -92,24 +93,37 @@ def policy_for(
     return overrides.get(category, DEFAULT_POLICY)
 
 
+def weight_total_message(required: Decimal | int, total: Decimal) -> Message:
+    """The weight-total message (the letter form states it too)."""
+    return Message(
+        "权重合计必须恰好为 %(required)s，当前为 %(total)s",
+        required=required,
+        total=f"{total.normalize():f}",
+    )
+
+
 def letter_violations(
     lines: Sequence[LetterLine], category: str, policy: LetterPolicy | None = None
 ) -> list[Violation]:
     """Every violation of the letter; an empty list means the letter may be signed."""
     policy = policy or policy_for(category)
     if not lines:
-        return [Violation("no_lines", "责任书至少需要一项指标", ())]
+        return [Violation("no_lines", Message("责任书至少需要一项指标"), ())]
     bad_weights = tuple(
         i for i, ln in enumerate(lines) if not _is_weight(ln.weight) or ln.weight <= 0
     )
     if bad_weights:
         # Shares below compare numbers; they are meaningless until every weight is one.
-        return [Violation("weight_invalid", "每项指标的权重必须是大于 0 的 Decimal", bad_weights)]
+        return [
+            Violation(
+                "weight_invalid", Message("每项指标的权重必须是大于 0 的 Decimal"), bad_weights
+            )
+        ]
     found: list[Violation] = []
     found += _line_checks(lines, category)
     total = sum((ln.weight for ln in lines), ZERO)
     if total != policy.weight_total:
-        message = f"权重合计必须恰好为 {policy.weight_total}，当前为 {total.normalize():f}"
+        message = weight_total_message(policy.weight_total, total)
         found.append(Violation("weight_total", message, tuple(range(len(lines)))))
     found += _share_checks(lines, policy)
     found += _tag_checks(lines, policy)
@@ -127,13 +141,16 @@ def _line_checks(lines: Sequence[LetterLine], category: str) -> list[Violation]:
         ind = line.indicator
         for problem in validate_indicator(ind):
             code = "bars_anchors" if problem.field == "anchors" else "indicator_invalid"
-            found.append(Violation(code, f"{ind.name}：{problem.message}", (i,)))
+            message = Message("%(name)s：%(problem)s", name=ind.name, problem=problem.message)
+            found.append(Violation(code, message, (i,)))
         if ind.code in first_index:
             pair = (first_index[ind.code], i)
-            found.append(Violation("duplicate", f"指标重复：{ind.name}", pair))
+            found.append(Violation("duplicate", Message("指标重复：%(name)s", name=ind.name), pair))
         first_index.setdefault(ind.code, i)
         if not ind.applies_to(category):
-            found.append(Violation("category", f"{ind.name} 不适用于该职能类别", (i,)))
+            found.append(
+                Violation("category", Message("%(name)s 不适用于该职能类别", name=ind.name), (i,))
+            )
     return found
 
 
@@ -142,15 +159,21 @@ def _share_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Vio
     if policy.dynamic_counts_as_individual:
         individual_kinds.add(Kind.DYNAMIC)
     groups = [
-        ("common_share", "共性指标", {Kind.COMMON}, policy.common_share),
-        ("individual_share", "个性指标", individual_kinds, policy.individual_share),
+        ("common_share", Message("共性指标"), {Kind.COMMON}, policy.common_share),
+        ("individual_share", Message("个性指标"), individual_kinds, policy.individual_share),
     ]
     found = []
     for code, label, kinds, allowed in groups:
         idx = tuple(i for i, ln in enumerate(lines) if ln.indicator.kind in kinds)
         share = sum((lines[i].weight for i in idx), ZERO)
         if share not in allowed:
-            message = f"{label}权重应在 {allowed.low}–{allowed.high} 之间，当前为 {share:f}"
+            message = Message(
+                "%(label)s权重应在 %(low)s–%(high)s 之间，当前为 %(share)s",
+                label=label,
+                low=allowed.low,
+                high=allowed.high,
+                share=f"{share:f}",
+            )
             found.append(Violation(code, message, idx))
     qualitative = tuple(
         i for i, ln in enumerate(lines) if ln.indicator.nature is Nature.QUALITATIVE
@@ -159,7 +182,11 @@ def _share_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Vio
         (ln.weight for ln in lines if ln.indicator.nature is Nature.QUANTITATIVE), ZERO
     )
     if quantitative < policy.min_quantitative_share:
-        message = f"定量指标权重不得低于 {policy.min_quantitative_share}，当前为 {quantitative:f}"
+        message = Message(
+            "定量指标权重不得低于 %(least)s，当前为 %(share)s",
+            least=policy.min_quantitative_share,
+            share=f"{quantitative:f}",
+        )
         found.append(Violation("quantitative_share", message, qualitative))
     return found
 
@@ -174,17 +201,27 @@ def _tag_checks(lines: Sequence[LetterLine], policy: LetterPolicy) -> list[Viola
     for tag, most in policy.max_tag_share.items():
         idx, share = tagged(tag)
         if share > most:
-            message = f"{_TAG_LABELS.get(tag, tag)}权重不得超过 {most}，当前为 {share:f}"
+            message = Message(
+                "%(label)s权重不得超过 %(most)s，当前为 %(share)s",
+                label=_TAG_LABELS.get(tag, tag),
+                most=most,
+                share=f"{share:f}",
+            )
             found.append(Violation(f"max_{tag}", message, idx))
     for tag, least in policy.min_tag_share.items():
         idx, share = tagged(tag)
         if share < least:
-            message = f"{_TAG_LABELS.get(tag, tag)}权重不得低于 {least}，当前为 {share:f}"
+            message = Message(
+                "%(label)s权重不得低于 %(least)s，当前为 %(share)s",
+                label=_TAG_LABELS.get(tag, tag),
+                least=least,
+                share=f"{share:f}",
+            )
             found.append(Violation(f"min_{tag}", message, idx))
     return found
 
 
-_TAG_LABELS = {Tag.ECONOMIC: "经济指标", Tag.SATISFACTION: "服务满意度指标"}
+_TAG_LABELS = {Tag.ECONOMIC: Message("经济指标"), Tag.SATISFACTION: Message("服务满意度指标")}
 
 
 # --- letters as a department submits them -----------------------------------------------------
@@ -237,7 +274,7 @@ def adhoc_definition(
 def adhoc_problems(index: int, ind: IndicatorDefinition) -> dict[str, list[str]]:
     """Problems of an ad-hoc line, keyed by the form field they belong to."""
     if ind.kind is Kind.COMMON:
-        return {f"lines.{index}.indicator": ["共性指标须从指标库中选择"]}
+        return {f"lines.{index}.indicator": [Message("共性指标须从指标库中选择")]}
     found: dict[str, list[str]] = {}
     for problem in validate_indicator(ind):
         field = _ADHOC_FIELD.get(problem.field, "name")

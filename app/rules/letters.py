@@ -9,6 +9,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from app.i18n import Message
+from app.rules.letter_policy import weight_total_message
+
 WEIGHT_TOTAL = Decimal("100")
 DIRECTIONS = ("higher", "lower", "target")
 KINDS = ("common", "individual", "dynamic")
@@ -21,7 +24,7 @@ def letter_errors(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     """
     errors: dict[str, list[str]] = {}
     if not lines:
-        errors["lines"] = ["至少需要一项指标"]
+        errors["lines"] = [Message("至少需要一项指标")]
         return errors
     total = Decimal("0")
     names: set[str] = set()
@@ -29,17 +32,17 @@ def letter_errors(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
         name = (line.get("name") or "").strip()
         if not line.get("indicator"):  # a library line takes these from the library
             if not name:
-                errors.setdefault(f"lines.{i}.name", []).append("每项指标必须有名称")
+                errors.setdefault(f"lines.{i}.name", []).append(Message("每项指标必须有名称"))
             if line.get("target") is None:
-                errors.setdefault(f"lines.{i}.target", []).append("每项指标必须有目标值")
+                errors.setdefault(f"lines.{i}.target", []).append(Message("每项指标必须有目标值"))
             if line.get("direction") not in DIRECTIONS:
-                errors.setdefault(f"lines.{i}.direction", []).append("每项指标必须有方向")
+                errors.setdefault(f"lines.{i}.direction", []).append(Message("每项指标必须有方向"))
         if name and name in names:
-            errors.setdefault(f"lines.{i}.name", []).append("指标名称重复")
+            errors.setdefault(f"lines.{i}.name", []).append(Message("指标名称重复"))
         names.add(name)
         weight = line.get("weight")
         if isinstance(weight, Decimal):
             total += weight
     if total != WEIGHT_TOTAL:
-        errors["weight_total"] = [f"权重合计必须恰好为 100，当前为 {total.normalize():f}"]
+        errors["weight_total"] = [weight_total_message(100, total)]
     return errors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.i18n import Message
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 COMMON = frozenset(
@@ -27,16 +29,16 @@ COMMON = frozenset(
 def password_problems(password: object, username: str = "") -> list[str]:
     """Every rule the password breaks, as messages for the person choosing it (empty: fine)."""
     if not isinstance(password, str):
-        return ["密码必须是文本。"]
+        return [Message("密码必须是文本。")]
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"密码至少{MIN_LENGTH}位。")
+        problems.append(Message("密码至少%(n)s位。", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"密码最多{MAX_LENGTH}位。")
+        problems.append(Message("密码最多%(n)s位。", n=MAX_LENGTH))
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        problems.append("密码须同时包含字母和数字。")
+        problems.append(Message("密码须同时包含字母和数字。"))
     if password.lower() in COMMON:
-        problems.append("密码过于常见。")
+        problems.append(Message("密码过于常见。"))
     if username and username.lower() in password.lower():
-        problems.append("密码不能包含用户名。")
+        problems.append(Message("密码不能包含用户名。"))
     return problems

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import TOKEN_SCOPES, ApiToken, LoginAttempt, Person
 from app.rules.passwords import password_problems
 from app.services import audit, permissions
@@ -137,7 +138,9 @@ def change_password(person: Person, current: str, new: str) -> None:
     try:
         _hasher.verify(person.password_hash, current)
     except (VerificationError, InvalidHashError) as exc:
-        raise Invalid("wrong password", fields={"current_password": ["当前密码不正确。"]}) from exc
+        raise Invalid(
+            "wrong password", fields={"current_password": [Message("当前密码不正确。")]}
+        ) from exc
     _set_password(person, new, person)
 
 
@@ -170,15 +173,23 @@ def issue_token(
     scopes = sorted(set(scopes if scopes is not None else ["read", "tasks"]))
     unknown = [s for s in scopes if s not in TOKEN_SCOPES]
     if unknown or not scopes:
-        raise Invalid("unknown scopes", fields={"scopes": [f"可选：{', '.join(TOKEN_SCOPES)}"]})
+        raise Invalid(
+            "unknown scopes",
+            fields={"scopes": [Message("可选：%(scopes)s", scopes=list(TOKEN_SCOPES))]},
+        )
     if "admin" in scopes and not permissions.is_centre_admin(person):
         raise Forbidden("only the performance-management centre may hold the admin scope")
     if not name.strip() or len(name) > TOKEN_NAME_MAX:
-        raise Invalid("bad token name", fields={"name": [f"1至{TOKEN_NAME_MAX}个字符。"]})
+        raise Invalid(
+            "bad token name", fields={"name": [Message("1至%(n)s个字符。", n=TOKEN_NAME_MAX)]}
+        )
     expires_at = None
     if expires_in_days is not None:
         if not 1 <= expires_in_days <= TOKEN_DAYS_MAX:
-            raise Invalid("bad expiry", fields={"expires_in_days": [f"1至{TOKEN_DAYS_MAX}天。"]})
+            raise Invalid(
+                "bad expiry",
+                fields={"expires_in_days": [Message("1至%(n)s天。", n=TOKEN_DAYS_MAX)]},
+            )
         expires_at = clock.now() + timedelta(days=expires_in_days)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

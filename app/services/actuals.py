@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import (
     Actual,
     Campaign,
@@ -157,9 +158,11 @@ def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowErr
         code = str(r.department or "").strip()
         department = departments.get(code)
         if not code:
-            found.append(RowError(r.row, "department", "必填。"))
+            found.append(RowError(r.row, "department", Message("必填。")))
         elif department is None or not department.active:
-            found.append(RowError(r.row, "department", f"科室「{code[:40]}」不存在。"))
+            found.append(
+                RowError(r.row, "department", Message("科室「%(code)s」不存在。", code=code[:40]))
+            )
             department = None
         period = parse_period(r.period)
         if period is None:
@@ -167,7 +170,7 @@ def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowErr
         indicator_code = str(r.indicator or "").strip()
         indicator = None
         if not indicator_code:
-            found.append(RowError(r.row, "indicator", "必填。"))
+            found.append(RowError(r.row, "indicator", Message("必填。")))
         elif period is not None:
             library = libraries.setdefault(period.year, _library(period.year))
             indicator = library.get(indicator_code)
@@ -176,7 +179,11 @@ def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowErr
                     RowError(
                         r.row,
                         "indicator",
-                        f"指标「{indicator_code[:40]}」在{period.year}年度指标库中不存在。",
+                        Message(
+                            "指标「%(code)s」在%(year)s年度指标库中不存在。",
+                            code=indicator_code[:40],
+                            year=period.year,
+                        ),
                     )
                 )
             elif department is not None:
@@ -188,7 +195,11 @@ def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowErr
                         RowError(
                             r.row,
                             "indicator",
-                            f"指标「{indicator_code}」不是该科室{period.year}年度的考核指标。",
+                            Message(
+                                "指标「%(code)s」不是该科室%(year)s年度的考核指标。",
+                                code=indicator_code,
+                                year=period.year,
+                            ),
                         )
                     )
                     indicator = None
@@ -198,12 +209,14 @@ def check_rows(rows: Sequence[SourceRow]) -> tuple[list[CheckedRow], list[RowErr
         if department is not None and period is not None and indicator_code:
             duplicate = (department.code, indicator_code, period.key)
             if duplicate in seen:
-                found.append(RowError(r.row, "period", f"与第{seen[duplicate]}行重复。"))
+                found.append(
+                    RowError(r.row, "period", Message("与第%(row)s行重复。", row=seen[duplicate]))
+                )
             else:
                 seen[duplicate] = r.row
         note = str(r.note or "").strip()
         if len(note) > 500:
-            found.append(RowError(r.row, "note", "最多500个字符。"))
+            found.append(RowError(r.row, "note", Message("最多500个字符。")))
         if found:
             errors.extend(found)
         elif department is not None and indicator is not None and period and value is not None:
@@ -298,20 +311,21 @@ def check_evidence(filename: str, data: bytes) -> tuple[str, str]:
     if suffix not in EVIDENCE_TYPES:
         raise Invalid(
             "this type of file is not accepted as evidence",
-            fields={"file": ["佐证材料仅支持pdf、png、jpg、xlsx、docx、csv文件。"]},
+            fields={"file": [Message("佐证材料仅支持pdf、png、jpg、xlsx、docx、csv文件。")]},
         )
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     if len(data) > limit:
         raise Invalid(
-            "the evidence file is too large", fields={"file": [f"文件不能超过{limit}字节。"]}
+            "the evidence file is too large",
+            fields={"file": [Message("文件不能超过%(limit)s字节。", limit=limit)]},
         )
     if not data:
-        raise Invalid("the evidence file is empty", fields={"file": ["文件为空。"]})
+        raise Invalid("the evidence file is empty", fields={"file": [Message("文件为空。")]})
     content_type, magic = EVIDENCE_TYPES[suffix]
     if magic is not None and not data.startswith(magic):
         raise Invalid(
             "the file's content does not match its type",
-            fields={"file": [f"文件内容与扩展名{suffix}不符。"]},
+            fields={"file": [Message("文件内容与扩展名%(suffix)s不符。", suffix=suffix)]},
         )
     if magic is None:
         try:
@@ -323,7 +337,8 @@ def check_evidence(filename: str, data: bytes) -> tuple[str, str]:
                 text = "\0"
         if "\0" in text:
             raise Invalid(
-                "a .csv file must be text", fields={"file": ["csv文件须为UTF-8或GB18030文本。"]}
+                "a .csv file must be text",
+                fields={"file": [Message("csv文件须为UTF-8或GB18030文本。")]},
             )
     return suffix, content_type
 

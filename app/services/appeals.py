@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import (
     Appeal,
     Campaign,
@@ -74,7 +75,11 @@ def file(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) -> A
     if unknown:
         raise Invalid(
             "the appeal is invalid",
-            fields={"lines": [f"不是本科室绩效责任书的指标：{', '.join(map(str, unknown))}"]},
+            fields={
+                "lines": [
+                    Message("不是本科室绩效责任书的指标：%(ids)s", ids=[str(u) for u in unknown])
+                ]
+            },
         )
     appeal = Appeal(
         instance_id=instance.id,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import RATER_GROUPS, Ballot, Campaign, Department, Person, SurveyLink
 from app.services import audit, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -64,7 +65,7 @@ def _score(value: object) -> Decimal:
     except InvalidOperation:
         score = None
     if score is None or not score.is_finite() or not 0 <= score <= SCORE_MAX:
-        raise Invalid("bad score", fields={"score": ["分数须为0至100之间的数字。"]})
+        raise Invalid("bad score", fields={"score": [Message("分数须为0至100之间的数字。")]})
     return score.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
@@ -90,7 +91,7 @@ def issue_links_for(
 ) -> list[tuple[SurveyLink, str]]:
     """Survey links, issued by a person or (`actor` None) by the year-end process itself."""
     if not 1 <= count <= MAX_LINKS:
-        raise Invalid("bad count", fields={"count": [f"1至{MAX_LINKS}。"]})
+        raise Invalid("bad count", fields={"count": [Message("1至%(n)s。", n=MAX_LINKS)]})
     days = days or current_app.config["SURVEY_LINK_DAYS"]
     expires_at = clock.now() + timedelta(days=days)
     links = [
@@ -174,7 +175,7 @@ def may_rate(voter: Person, department: Department, rater_group: str) -> bool:
 
 def cast(voter: Person, year: int, department_id: int, rater_group: str, score: object) -> Ballot:
     if rater_group not in ("leader", "peer"):
-        raise Invalid("bad rater group", fields={"rater_group": ["可选：leader、peer。"]})
+        raise Invalid("bad rater group", fields={"rater_group": [Message("可选：leader、peer。")]})
     campaign, department = _campaign(year), _department(department_id)
     if not may_rate(voter, department, rater_group):
         raise Forbidden("you may not rate this department in this group")

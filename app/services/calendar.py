@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from app.extensions import db
+from app.i18n import Message
 from app.models import CalendarDay, Person
 from app.rules.calendar import WorkCalendar
 from app.services import audit, permissions
@@ -48,16 +49,16 @@ def _parse(year: int, entries: list[dict[str, Any]]) -> list[CalendarDay]:
     days: list[CalendarDay] = []
     seen: set[date] = set()
     if len(entries) > MAX_ENTRIES:
-        raise Invalid("too many days", fields={"days": [f"最多{MAX_ENTRIES}天。"]})
+        raise Invalid("too many days", fields={"days": [Message("最多%(n)s天。", n=MAX_ENTRIES)]})
     for i, entry in enumerate(entries):
         day, working, note = entry["day"], entry["working"], entry.get("note") or ""
         problems = []
         if day.year != year:
-            problems.append(f"须在{year}年内。")
+            problems.append(Message("须在%(year)s年内。", year=year))
         elif day in seen:
-            problems.append("日期重复。")
+            problems.append(Message("日期重复。"))
         elif working and day.weekday() < 5:
-            problems.append("调休上班日须为周六或周日。")
+            problems.append(Message("调休上班日须为周六或周日。"))
         if problems:
             fields[f"days.{i}.date"] = problems
         seen.add(day)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.engine import decisions
 from app.engine.types import Problem
 from app.extensions import db
+from app.i18n import Message
 from app.models import Campaign, ProcessDefinition
 from app.rules.campaign_settings import DEFAULTS
 from app.rules.grading import Grade
@@ -158,12 +159,20 @@ def decision_problems(key: str, version: int | None) -> dict[str, list[str]]:
     stored = decision(key, version)
     if stored is None:
         if version is not None and decision(key) is not None:
-            return {"grade_table.version": [f"决策表 {key} 没有第 {version} 版。"]}
-        return {"grade_table.decision": [f"决策表 {key} 尚未上传。"]}
+            return {
+                "grade_table.version": [
+                    Message("决策表 %(key)s 没有第 %(version)s 版。", key=key, version=version)
+                ]
+            }
+        return {"grade_table.decision": [Message("决策表 %(key)s 尚未上传。", key=key)]}
     problems = table_problems(stored.source, stored.filename)
     if problems:
         reasons = "; ".join(p.message for p in problems)
-        return {"grade_table.decision": [f"决策表 {key} 不是可用的等次表：{reasons}"]}
+        return {
+            "grade_table.decision": [
+                Message("决策表 %(key)s 不是可用的等次表：%(reasons)s", key=key, reasons=reasons)
+            ]
+        }
     return {}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import (
     Campaign,
     Department,
@@ -29,7 +30,12 @@ from app.models import (
     ProcessInstance,
     TemplateLine,
 )
-from app.rules.letter_policy import LetterLine, letter_violations, violation_fields
+from app.rules.letter_policy import (
+    LetterLine,
+    letter_violations,
+    violation_fields,
+    weight_total_message,
+)
 from app.services import audit, library, permissions
 from app.services.errors import Invalid, NotFound
 from app.services.instances import campaign_for
@@ -51,7 +57,9 @@ def resolve(year: int, category: str, lines: Sequence[Mapping[str, Any]]) -> lis
     for i, line in enumerate(lines):
         row = rows.get(line["indicator"])
         if row is None or row.retired:
-            errors[f"lines.{i}.indicator"] = [f"{year} 年度指标库中没有指标 {line['indicator']}"]
+            errors[f"lines.{i}.indicator"] = [
+                Message("%(year)s 年度指标库中没有指标 %(code)s", year=year, code=line["indicator"])
+            ]
             continue
         resolved.append(ResolvedLine(row, line["weight"], line.get("target")))
     if not errors:
@@ -61,7 +69,7 @@ def resolve(year: int, category: str, lines: Sequence[Mapping[str, Any]]) -> lis
         errors = violation_fields(letter_violations(policy_lines, category))
         total = sum((r.weight for r in resolved), Decimal(0))
         if total != Decimal(100):
-            errors["weight_total"] = [f"权重合计必须恰好为 100，当前为 {total.normalize():f}"]
+            errors["weight_total"] = [weight_total_message(100, total)]
     if errors:
         raise Invalid("the lines break the indicator rules", fields=errors)
     return resolved
@@ -163,7 +171,9 @@ def _departments(ids: Iterable[int]) -> list[Department]:
     if missing:
         raise Invalid(
             "unknown departments",
-            fields={"department_ids": [f"没有这些科室：{', '.join(map(str, missing))}"]},
+            fields={
+                "department_ids": [Message("没有这些科室：%(ids)s", ids=[str(m) for m in missing])]
+            },
         )
     return [found[i] for i in wanted]
 
@@ -201,7 +211,7 @@ def assign(
     source = template(template_id)
     departments = _departments(department_ids)
     if not departments:
-        raise Invalid("no departments", fields={"department_ids": ["请至少选择一个科室"]})
+        raise Invalid("no departments", fields={"department_ids": [Message("请至少选择一个科室")]})
     lines = [
         {"indicator": ln.indicator.code, "weight": ln.weight, "target": ln.target}
         for ln in source.lines

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import Department, Interview, Person, ProcessInstance, QuarterlyReview
 from app.rules import quarterly as rules
 from app.rules.grading import Grade
@@ -141,20 +142,22 @@ def record_interview(process: ProcessInstance, actor: Person, data: Mapping[str,
     for i, item in enumerate(given):
         line_id = item["line_id"]
         if line_id not in lagging:
-            errors[f"commitments.{i}.line_id"] = ["不是本季度的滞后指标。"]
+            errors[f"commitments.{i}.line_id"] = [Message("不是本季度的滞后指标。")]
         elif line_id in seen:
-            errors[f"commitments.{i}.line_id"] = ["每个滞后指标只填写一项整改承诺。"]
+            errors[f"commitments.{i}.line_id"] = [Message("每个滞后指标只填写一项整改承诺。")]
         seen.add(line_id)
     missing = [line["name"] for line_id, line in lagging.items() if line_id not in seen]
     if missing:
         errors.setdefault("commitments", []).append(
-            "请为每个滞后指标填写整改承诺：" + "、".join(missing)
+            Message("请为每个滞后指标填写整改承诺：%(lines)s", lines=missing)
         )
     next_check: date = data["next_check"]
     if next_check <= clock.today():
-        errors.setdefault("next_check", []).append("下次检查日期须晚于今天。")
+        errors.setdefault("next_check", []).append(Message("下次检查日期须晚于今天。"))
     elif next_check > date(review.year + 1, 12, 31):
-        errors.setdefault("next_check", []).append(f"下次检查日期不得晚于{review.year + 1}年底。")
+        errors.setdefault("next_check", []).append(
+            Message("下次检查日期不得晚于%(year)s年底。", year=review.year + 1)
+        )
     if errors:
         raise Invalid("the interview has errors", fields=errors)
     interview = Interview(

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import (
     Campaign,
     Department,
@@ -111,9 +112,9 @@ def sample_entries(check: SpotCheck) -> list[LedgerEntry]:
 # -- which spot check a form acts on -----------------------------------------------------------
 
 _STEPS = {
-    "verify": "没有等待核查的抽检",
-    "rectify": "没有等待整改的问题",
-    "confirm": "没有等待认定的问题",
+    "verify": Message("没有等待核查的抽检"),
+    "rectify": Message("没有等待整改的问题"),
+    "confirm": Message("没有等待认定的问题"),
 }
 
 
@@ -166,7 +167,7 @@ def _evidence(actor: Person, evidence_id: int | None, path: str, errors: dict) -
         return None
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.uploaded_by_id != actor.id:
-        errors[path] = ["佐证材料不存在"]
+        errors[path] = [Message("佐证材料不存在")]
         return None
     return evidence.id
 
@@ -188,7 +189,7 @@ def _each_once(
         if ident not in wanted:
             errors[f"{list_name}.{i}.{key}"] = [unknown]
         elif ident in seen:
-            errors[f"{list_name}.{i}.{key}"] = ["同一项只能填写一次"]
+            errors[f"{list_name}.{i}.{key}"] = [Message("同一项只能填写一次")]
         seen.add(ident)
     if wanted - seen:
         errors[list_name] = [missing]
@@ -210,8 +211,8 @@ def verify(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) ->
         "entry_id",
         "entries",
         check.sample_ids,
-        "该台账不在本次抽检样本中",
-        "每条抽检台账都须填写核查结论",
+        Message("该台账不在本次抽检样本中"),
+        Message("每条抽检台账都须填写核查结论"),
         errors,
     )
     codes = set(letter_codes(check.department_id, check.year))
@@ -221,7 +222,7 @@ def verify(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) ->
             continue
         code = (item.get("indicator") or "").strip() or None
         if code is not None and code not in codes:
-            errors[f"entries.{i}.indicator"] = [f"责任书中没有指标 {code}"]
+            errors[f"entries.{i}.indicator"] = [Message("责任书中没有指标 %(code)s", code=code)]
         evidence_id = _evidence(actor, item.get("evidence_id"), f"entries.{i}.evidence_id", errors)
         findings.append((item, code, evidence_id))
     if errors:
@@ -281,8 +282,8 @@ def rectify(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) -
         "finding_id",
         "rectifications",
         open_findings,
-        "该问题不在待整改之列",
-        "每个问题都须填写整改情况",
+        Message("该问题不在待整改之列"),
+        Message("每个问题都须填写整改情况"),
         errors,
     )
     evidence_ids = [
@@ -323,8 +324,8 @@ def confirm(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) -
         "finding_id",
         "decisions",
         undecided,
-        "该问题不在待认定之列",
-        "每个问题都须作出认定",
+        Message("该问题不在待认定之列"),
+        Message("每个问题都须作出认定"),
         errors,
     )
     for i, item in enumerate(items):
@@ -333,7 +334,9 @@ def confirm(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) -
         raised = points is not None and finding is not None and points > finding.proposed_points
         if item["decision"] == "confirm" and raised:
             errors[f"decisions.{i}.points"] = [
-                f"认定扣分不得高于拟扣分值 {finding.proposed_points:f}"
+                Message(
+                    "认定扣分不得高于拟扣分值 %(points)s", points=f"{finding.proposed_points:f}"
+                )
             ]
     if errors:
         raise Invalid("the confirmation has errors", fields=errors)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import DataVerification, Person, ProcessInstance
 from app.rules import verification as rules
 from app.rules.actuals import parse_value
@@ -93,10 +94,10 @@ def decide(
     for i, item in enumerate(decisions):
         row = rows.get(item["verification_id"])
         if row is None:
-            errors[f"decisions.{i}.verification_id"] = ["不是本科室待核验的差异。"]
+            errors[f"decisions.{i}.verification_id"] = [Message("不是本科室待核验的差异。")]
             continue
         if row.id in chosen:
-            errors[f"decisions.{i}.verification_id"] = ["每项差异只能核定一次。"]
+            errors[f"decisions.{i}.verification_id"] = [Message("每项差异只能核定一次。")]
             continue
         accepted = item["accepted"]
         reason = (item.get("reason") or "").strip() or None
@@ -107,15 +108,17 @@ def decide(
         else:
             value, problem = parse_value(item.get("value"), row.unit)
             if item.get("value") is None:
-                errors[f"decisions.{i}.value"] = ["选择“其他”时须填写核定值。"]
+                errors[f"decisions.{i}.value"] = [Message("选择“其他”时须填写核定值。")]
             elif problem:
                 errors[f"decisions.{i}.value"] = [problem]
             if reason is None:
-                errors[f"decisions.{i}.reason"] = ["选择“其他”时须说明理由。"]
+                errors[f"decisions.{i}.reason"] = [Message("选择“其他”时须说明理由。")]
         chosen[row.id] = (accepted, value, reason)
     missing = [row.name for row_id, row in rows.items() if row_id not in chosen]
     if missing:
-        errors.setdefault("decisions", []).append("以下差异尚未核定：" + "、".join(missing))
+        errors.setdefault("decisions", []).append(
+            Message("以下差异尚未核定：%(rows)s", rows=missing)
+        )
     if errors:
         raise Invalid("the verification has errors", fields=errors)
     now = clock.now()

@@ -9,6 +9,7 @@ the organisation import.
 
 from __future__ import annotations
 
+from app.i18n import Message
 from app.services.actuals import SourceRow
 from app.services.org_import import ROW_KEY, map_headers, read_rows
 from handlers.sources import SourceError
@@ -34,7 +35,7 @@ class FileSource:
         with row-1 errors) for missing columns."""
         rows, header_errors = map_headers(HEADERS, REQUIRED, read_rows(self.filename, self.data))
         if header_errors:
-            raise SourceError("header", "缺少必需的列。", row_errors=header_errors)
+            raise SourceError("header", Message("缺少必需的列。"), row_errors=header_errors)
         return [
             SourceRow(
                 row=int(row[ROW_KEY]),

@@ -318,5 +318,6 @@ def test_the_pages_speak_english_too(admin, scored):
     english = f"{SETTINGS}?lang=en"
     body = post(admin, english, {**form_of(DEFAULTS), "quota.share": "abc"}).get_data(True)
     assert "The form has errors" in body
+    assert "Must be a number." in body and "须为数字" not in body  # the rule's own message
     results_page = admin.get(RESULTS, query_string={"lang": "en"}).get_data(True)
     assert "Results 2026" in results_page and "Calibration log" in results_page
