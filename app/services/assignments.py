@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import HumanTask, InstanceEvent, Notice, Person
 from app.services import audit, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -31,9 +32,11 @@ def _task(task_id: int, actor: Person) -> HumanTask:
 
 def _reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["请填写原因。"]})
+        raise Invalid("a reason is required", fields={"reason": [Message("请填写原因。")]})
     if len(reason) > REASON_MAX:
-        raise Invalid("the reason is too long", fields={"reason": [f"最多{REASON_MAX}字。"]})
+        raise Invalid(
+            "the reason is too long", fields={"reason": [Message("最多%(n)s字。", n=REASON_MAX)]}
+        )
     return reason.strip()
 
 
@@ -108,11 +111,13 @@ def delegate(task_id: int, actor: Person, to_person_id: object, reason: object) 
     text = _reason(reason)
     target = _person(to_person_id)
     if target.id == actor.id:
-        raise Invalid("cannot delegate to yourself", fields={"to_person_id": ["不能委托给本人。"]})
+        raise Invalid(
+            "cannot delegate to yourself", fields={"to_person_id": [Message("不能委托给本人。")]}
+        )
     if not (target.department_id == task.department_id or permissions.is_candidate(target, task)):
         raise Invalid(
             "the delegate must belong to the task's department",
-            fields={"to_person_id": ["受委托人须为本科室人员或有权办理该事项的人员。"]},
+            fields={"to_person_id": [Message("受委托人须为本科室人员或有权办理该事项的人员。")]},
         )
     _set_assignee(task, task.assignee_id, target.id)
     _log(task, actor, "task_delegated", to_person_id=target.id, reason=text)
@@ -175,8 +180,12 @@ def _flag_if_orphaned(task: HumanTask) -> None:
 
 def _person(person_id: object) -> Person:
     if not isinstance(person_id, int) or isinstance(person_id, bool):
-        raise Invalid("to_person_id must be a person id", fields={"to_person_id": ["无效的人员。"]})
+        raise Invalid(
+            "to_person_id must be a person id", fields={"to_person_id": [Message("无效的人员。")]}
+        )
     person = db.session.get(Person, person_id)
     if person is None or not person.active:
-        raise Invalid("no such active person", fields={"to_person_id": ["人员不存在或已停用。"]})
+        raise Invalid(
+            "no such active person", fields={"to_person_id": [Message("人员不存在或已停用。")]}
+        )
     return person

@@ -15,6 +15,7 @@ from sqlalchemy import select, true
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import ROLES, Department, HumanTask, Person, PersonMove, RoleAssignment, Unit
 from app.services import assignments, audit, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,10 +34,12 @@ def _day(value: date | None) -> date:
     if day > today:
         raise Invalid(
             "changes take effect today or on a past day",
-            fields={"effective_on": ["生效日期不能晚于今天。"]},
+            fields={"effective_on": [Message("生效日期不能晚于今天。")]},
         )
     if (today - day).days > MAX_BACKDATE_DAYS:
-        raise Invalid("too far back", fields={"effective_on": ["生效日期不能早于一年前。"]})
+        raise Invalid(
+            "too far back", fields={"effective_on": [Message("生效日期不能早于一年前。")]}
+        )
     return day
 
 
@@ -78,9 +81,11 @@ def grant_role(
 ) -> RoleAssignment:
     _require_admin(actor)
     if role not in ROLES:
-        raise Invalid("unknown role", fields={"role": [f"可选：{', '.join(ROLES)}"]})
+        raise Invalid(
+            "unknown role", fields={"role": [Message("可选：%(scopes)s", scopes=list(ROLES))]}
+        )
     if department_id is not None and unit_id is not None:
-        raise Invalid("one scope only", fields={"scope": ["只能指定科室或单位之一。"]})
+        raise Invalid("one scope only", fields={"scope": [Message("只能指定科室或单位之一。")]})
     if department_id is not None:
         get_department(department_id)
     if unit_id is not None and db.session.get(Unit, unit_id) is None:
@@ -174,7 +179,7 @@ def move_person(
     """Move a person to another department on a date; see the module docstring for tasks."""
     _require_admin(actor)
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["请填写调动原因。"]})
+        raise Invalid("a reason is required", fields={"reason": [Message("请填写调动原因。")]})
     target = get_department(to_department_id)
     if person.department_id == target.id:
         raise Conflict("the person is already in this department")

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.i18n import CATEGORY_NAMES, ROLE_NAMES, key_for
+from app.i18n import CATEGORY_NAMES, ROLE_NAMES, Message, key_for
 from app.models import Department, Person, Unit
 from app.services import audit, org, permissions
 from app.services.errors import Forbidden, Invalid
@@ -105,17 +105,21 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise Invalid("unknown text encoding", fields={"file": ["请使用UTF-8或GB18030编码。"]})
+            raise Invalid(
+                "unknown text encoding", fields={"file": [Message("请使用UTF-8或GB18030编码。")]}
+            )
         table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     else:
-        raise Invalid("the file must be .csv or .xlsx", fields={"file": ["仅支持.csv或.xlsx。"]})
+        raise Invalid(
+            "the file must be .csv or .xlsx", fields={"file": [Message("仅支持.csv或.xlsx。")]}
+        )
     # Blank rows are skipped, but each row keeps its number in the file (ROW_KEY), so the
     # report points at the row the centre sees in Excel.
     numbered = [(number, row) for number, row in enumerate(table, start=1) if any(row)]
     if not numbered:
-        raise Invalid("the file is empty", fields={"file": ["文件为空。"]})
+        raise Invalid("the file is empty", fields={"file": [Message("文件为空。")]})
     if len(numbered) > MAX_ROWS + 1:
-        raise Invalid("too many rows", fields={"file": [f"最多{MAX_ROWS}行。"]})
+        raise Invalid("too many rows", fields={"file": [Message("最多%(n)s行。", n=MAX_ROWS)]})
     (_, header), body = numbered[0], numbered[1:]
     return [
         {
@@ -143,7 +147,9 @@ def map_headers(
     ]
     present = set(rows[0]) if rows else set()
     errors = [
-        RowError(1, column, "缺少此列。") for column in required if rows and column not in present
+        RowError(1, column, Message("缺少此列。"))
+        for column in required
+        if rows and column not in present
     ]
     return rows, errors
 
@@ -153,7 +159,7 @@ def parse_role(spec: str) -> tuple[str | None, str | None, str | None, str | Non
     name, _, scope = spec.strip().partition("@")
     role = key_for(ROLE_NAMES, name)
     if role is None:
-        return None, None, None, f"未知角色「{name}」。"
+        return None, None, None, Message("未知角色「%(name)s」。", name=name)
     if not scope:
         return role, None, None, None
     if scope.startswith(("单位:", "unit:")):
@@ -168,7 +174,7 @@ def run(kind: str, filename: str, data: bytes, actor: Person, dry_run: bool) -> 
     if not permissions.is_centre_admin(actor):
         raise Forbidden("only the performance-management centre imports the organisation")
     if kind not in HEADERS:
-        raise Invalid("unknown import kind", fields={"kind": ["可选：org、people。"]})
+        raise Invalid("unknown import kind", fields={"kind": [Message("可选：org、people。")]})
     rows, errors = normalise(kind, read_rows(filename, data))
     report = Report(kind=kind, dry_run=dry_run, rows=len(rows), errors=errors)
     if not errors:
@@ -200,25 +206,29 @@ def _check_org(rows: list[dict]) -> list[RowError]:
         number = int(row.get(ROW_KEY) or index)
         for column in REQUIRED["org"]:
             if not row.get(column):
-                errors.append(RowError(number, column, "必填。"))
+                errors.append(RowError(number, column, Message("必填。")))
         for column, limit in (("unit_code", 32), ("department_code", 32)):
             if len(row.get(column, "")) > limit:
-                errors.append(RowError(number, column, f"最多{limit}个字符。"))
+                errors.append(RowError(number, column, Message("最多%(n)s个字符。", n=limit)))
         for column in ("unit_name", "department_name"):
             if len(row.get(column, "")) > 100:
-                errors.append(RowError(number, column, "最多100个字符。"))
+                errors.append(RowError(number, column, Message("最多100个字符。")))
         if row.get("function_category") and not key_for(CATEGORY_NAMES, row["function_category"]):
-            errors.append(RowError(number, "function_category", "未知职能类别。"))
+            errors.append(RowError(number, "function_category", Message("未知职能类别。")))
         code = row.get("department_code")
         if code in seen_departments:
             errors.append(
-                RowError(number, "department_code", f"与第{seen_departments[code]}行重复。")
+                RowError(
+                    number,
+                    "department_code",
+                    Message("与第%(row)s行重复。", row=seen_departments[code]),
+                )
             )
         elif code:
             seen_departments[code] = number
         unit = row.get("unit_code")
         if unit and unit_names.setdefault(unit, row.get("unit_name", "")) != row.get("unit_name"):
-            errors.append(RowError(number, "unit_name", "同一单位编码的名称不一致。"))
+            errors.append(RowError(number, "unit_name", Message("同一单位编码的名称不一致。")))
     return errors
 
 
@@ -264,35 +274,47 @@ def _check_people(rows: list[dict]) -> list[RowError]:
         number = int(row.get(ROW_KEY) or index)
         for column in REQUIRED["people"]:
             if not row.get(column):
-                errors.append(RowError(number, column, "必填。"))
+                errors.append(RowError(number, column, Message("必填。")))
         username = row.get("username", "")
         if username and (
             len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum()
         ):
             errors.append(
-                RowError(number, "username", "用户名只能包含字母、数字、下划线和点，最多64位。")
+                RowError(
+                    number, "username", Message("用户名只能包含字母、数字、下划线和点，最多64位。")
+                )
             )
         if username in seen:
-            errors.append(RowError(number, "username", f"与第{seen[username]}行重复。"))
+            errors.append(
+                RowError(number, "username", Message("与第%(row)s行重复。", row=seen[username]))
+            )
         elif username:
             seen[username] = number
         if len(row.get("name", "")) > 100:
-            errors.append(RowError(number, "name", "最多100个字符。"))
+            errors.append(RowError(number, "name", Message("最多100个字符。")))
         email = row.get("email", "")
         if email and ("@" not in email or len(email) > 255):
-            errors.append(RowError(number, "email", "邮箱格式不正确。"))
+            errors.append(RowError(number, "email", Message("邮箱格式不正确。")))
         if row.get("department_code") and row["department_code"] not in departments:
             errors.append(
-                RowError(number, "department_code", f"科室「{row['department_code']}」不存在。")
+                RowError(
+                    number,
+                    "department_code",
+                    Message("科室「%(code)s」不存在。", code=row["department_code"]),
+                )
             )
         for spec in _role_specs(row):
             _role, department, unit, problem = parse_role(spec)
             if problem:
                 errors.append(RowError(number, "roles", problem))
             elif department and department not in departments:
-                errors.append(RowError(number, "roles", f"「{spec}」中的科室不存在。"))
+                errors.append(
+                    RowError(number, "roles", Message("「%(spec)s」中的科室不存在。", spec=spec))
+                )
             elif unit and unit not in units:
-                errors.append(RowError(number, "roles", f"「{spec}」中的单位不存在。"))
+                errors.append(
+                    RowError(number, "roles", Message("「%(spec)s」中的单位不存在。", spec=spec))
+                )
     return errors
 
 

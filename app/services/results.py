@@ -29,6 +29,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app import clock
 from app.extensions import db
+from app.i18n import Message
 from app.models import (
     CalibrationEntry,
     Campaign,
@@ -74,10 +75,10 @@ def _score(value: Any, field: str, errors: dict[str, list[str]], nullable: bool 
             except ArithmeticError:
                 number = None
     if number is None or not number.is_finite() or not 0 <= number <= SCORE_MAX:
-        errors.setdefault(field, []).append("须为0至100之间的数字。")
+        errors.setdefault(field, []).append(Message("须为0至100之间的数字。"))
         return None
     if number != number.quantize(Decimal("0.01")):
-        errors.setdefault(field, []).append("最多两位小数。")
+        errors.setdefault(field, []).append(Message("最多两位小数。"))
         return None
     return number + 0
 
@@ -141,15 +142,15 @@ def record_result(
         or isinstance(excellent_quarters, bool)
         or not 0 <= excellent_quarters <= 4
     ):
-        errors["excellent_quarters"] = ["须为0至4之间的整数。"]
+        errors["excellent_quarters"] = [Message("须为0至4之间的整数。")]
     detail = dict(detail or {})
     try:
         too_big = len(json.dumps(detail, ensure_ascii=False)) > DETAIL_MAX_BYTES
     except (TypeError, ValueError):
-        errors["detail"] = ["须为 JSON 对象。"]
+        errors["detail"] = [Message("须为 JSON 对象。")]
     else:
         if too_big:
-            errors["detail"] = [f"不超过{DETAIL_MAX_BYTES}个字符。"]
+            errors["detail"] = [Message("不超过%(n)s个字符。", n=DETAIL_MAX_BYTES)]
     if errors:
         raise Invalid("the result is invalid", fields=errors)
     campaign = campaigns.get(year)
@@ -305,11 +306,13 @@ def override(
     _require_admin(actor, "changes grades")
     errors: dict[str, list[str]] = {}
     if not isinstance(grade, str) or grade not in {g.value for g in Grade}:
-        errors["grade"] = ["须为 excellent、competent、basically_competent 或 incompetent。"]
+        errors["grade"] = [
+            Message("须为 excellent、competent、basically_competent 或 incompetent。")
+        ]
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = ["必填。"]
+        errors["reason"] = [Message("必填。")]
     elif len(reason.strip()) > REASON_MAX:
-        errors["reason"] = [f"不超过{REASON_MAX}个字符。"]
+        errors["reason"] = [Message("不超过%(n)s个字符。", n=REASON_MAX)]
     if errors:
         raise Invalid("the grade change is invalid", fields=errors)
     campaign = campaigns.get(year)
