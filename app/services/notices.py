@@ -15,14 +15,9 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import N_
 from app.models import HumanTask, Notice, Person
 from app.services import permissions
-
-
-def N_(text: str) -> str:
-    """Marks a text for translation (babel.cfg) where it is shown, not where it is defined."""
-    return text
-
 
 TEXTS = {
     "reminder": N_("提醒：「%(department)s」的「%(step)s」将于%(due)s到期，请及时办理。"),
