@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from app import config, engine, models  # noqa: F401  (engine adapts timers; models register)
+    from app import config, engine, models, security_headers  # noqa: F401  (engine adapts timers; models register)
     from app.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(config.from_environment())
     if overrides:
         app.config.from_mapping(overrides)
+    config.check_secret_key(app.config)
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -27,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     api.init_app(app)
+    security_headers.init_app(app)
 
     from app.api import register as register_api
     from app.pages import register as register_pages

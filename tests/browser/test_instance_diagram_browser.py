@@ -29,7 +29,7 @@ def test_leader_sees_the_instance_diagram_marked(app, clock, live_server, browse
     page.goto(f"{base}/instances/{city.instances['CZ-KJ']}")
     diagram = page.locator("[data-instance-diagram]")
     page.wait_for_function(
-        "document.querySelector('[data-instance-diagram]').dataset.ready === 'true'"
+        "() => document.querySelector('[data-instance-diagram]').dataset.ready === 'true'"
     )
     assert page.get_by_role("heading", name="流程图").is_visible()
     assert page.locator(".djs-container svg").first.is_visible()

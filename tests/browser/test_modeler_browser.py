@@ -104,7 +104,7 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     role.select_option("supervising_leader")
     page.get_by_role("button", name="校验").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('校验通过')"
+        "() => document.querySelector('#modeler-status').textContent.includes('校验通过')"
     )
     assert page.locator(".modeler-problem").count() == 0
 
@@ -119,7 +119,7 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
 
     page.get_by_role("button", name="发布新版本").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('已发布')"
+        "() => document.querySelector('#modeler-status').textContent.includes('已发布')"
     )
     assert "已发布为第2版" in page.locator("#modeler-status").inner_text()
     assert page.locator("#modeler-latest").inner_text() == "第2版"
@@ -165,20 +165,20 @@ def test_new_diagram_publish_and_roll_back_in_english(app, live_server, browser_
     assert "红牌" in page.locator("#properties").inner_text()
     page.get_by_role("button", name="发布新版本").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('已发布')"
+        "() => document.querySelector('#modeler-status').textContent.includes('已发布')"
     )
     assert "已发布为第1版" in page.locator("#modeler-status").inner_text()
 
     due.select_option("P5D")
     page.get_by_role("button", name="发布新版本").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('第2版')"
+        "() => document.querySelector('#modeler-status').textContent.includes('第2版')"
     )
 
     page.get_by_label("回滚到").select_option(label="第1版")
     page.get_by_role("button", name="回滚", exact=True).click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('第3版')"
+        "() => document.querySelector('#modeler-status').textContent.includes('第3版')"
     )
     assert "已将第1版的内容发布为第3版" in page.locator("#modeler-status").inner_text()
     shot(page, "08_rolled_back")
@@ -222,7 +222,7 @@ def test_saving_an_opened_version_over_a_draft_asks_first(app, live_server, brow
     page.get_by_label("办理时限").select_option("P20D")
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
+        "() => document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
     )
     assert 'value="P20D"' in draft_source()
 
@@ -236,14 +236,14 @@ def test_saving_an_opened_version_over_a_draft_asks_first(app, live_server, brow
 
     page.once("dialog", decline)
     page.get_by_role("button", name="保存草稿").click()
-    page.wait_for_function("document.body.dataset.modelerReady === 'true'")
+    page.wait_for_function("() => document.body.dataset.modelerReady === 'true'")
     assert asked and "已有草稿" in asked[0]
     assert 'value="P20D"' in draft_source()  # declined: the draft is as it was
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_function(
-        "document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
+        "() => document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
     )
     assert 'value="P20D"' not in draft_source()
     assert not problems, problems
