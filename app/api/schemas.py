@@ -606,9 +606,15 @@ class CalibrationSummarySchema(Schema):
     year = fields.Integer()
     assessed = fields.Integer()
     quota = fields.Integer()
-    share = fields.Decimal(as_string=True)
+    share = fields.Decimal(as_string=True, metadata={"description": "the configured share"})
+    cap_share = fields.Decimal(
+        as_string=True, metadata={"description": "20, or the approved share: 优秀 never exceeds it"}
+    )
     approval = fields.Dict(allow_none=True)
     excellent = fields.Integer()
+    excellent_share = fields.Decimal(
+        as_string=True, metadata={"description": "the share really graded 优秀, in percent"}
+    )
     changes = fields.List(fields.Nested(CalibrationEntrySchema))
 
 

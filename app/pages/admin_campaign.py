@@ -19,7 +19,7 @@ from app.api.schemas import GRADES, ID
 from app.pages import admin_forms as forms
 from app.pages.admin_library import YEAR, centre_admin, this_year
 from app.pages.views import bp
-from app.rules.campaign_settings import DEFAULT_QUOTA_SHARE, MAX_APPROVED_SHARE
+from app.rules.campaign_settings import DEFAULT_QUOTA_SHARE, MAX_APPROVED_SHARE, number_text
 from app.services import campaigns, results
 from app.services.errors import Conflict, Invalid
 from app.services.transactions import unit_of_work
@@ -153,11 +153,13 @@ def admin_calibrate(year: int):
         return _render_results(year, errors, 409, **posted)
     flash(
         _(
-            "已校准：参评 %(assessed)s 个科室，优秀名额 %(quota)s 个，评为优秀 %(excellent)s 个，"
-            "调整 %(changes)s 个等次。",
+            "已校准：参评 %(assessed)s 个科室，优秀名额 %(quota)s 个，评为优秀 %(excellent)s 个"
+            "（占 %(share)s%%，上限 %(cap)s%%），调整 %(changes)s 个等次。",
             assessed=summary.assessed,
             quota=summary.quota,
             excellent=summary.excellent,
+            share=number_text(summary.excellent_share),
+            cap=number_text(summary.cap_share),
             changes=len(summary.changes),
         ),
         "success",

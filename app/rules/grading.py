@@ -5,9 +5,10 @@ Decisions:
   under 70, 不称职 under 60. Bands are validated: ascending, contiguous (no gap, no overlap),
   the lowest open below, the highest open above, each grade once.
 - Quota: default 20 % of those assessed, raised up to 25 % only with a recorded approval
-  (`QuotaApproval`). The count is rounded with `QuotaRounding.FLOOR` by default, so the quota
-  never exceeds the approved share (5 assessed x 20 % = 1; 4 x 20 % = 0.8 -> 0); HALF_UP and
-  CEILING are available per campaign.
+  (`QuotaApproval`). The count is rounded with `QuotaRounding.FLOOR` by default (5 assessed x
+  20 % = 1; 4 x 20 % = 0.8 -> 0); HALF_UP and CEILING are available per campaign for a share
+  below the cap, but no rounding ever passes the cap: the count is at most assessed x cap / 100
+  rounded down (`quota_limit`), and a setting whose rounding would need more is refused.
 - Ranking, deterministic: higher final score, then higher indicator score, then fewer
   deduction points, then department code ascending. Candidates over the quota are moved from
   优秀 to 称职, each with a log entry stating the quota and their rank.
@@ -119,6 +120,7 @@ class QuotaRule:
     share: Decimal = Decimal(20)  # percent of those assessed
     max_share: Decimal = Decimal(25)  # highest share an approval may grant
     rounding: QuotaRounding = QuotaRounding.FLOOR
+    cap: Decimal = Decimal(20)  # the highest share without an approval, whatever the rounding
 
 
 @dataclass(frozen=True)
@@ -130,22 +132,60 @@ class QuotaApproval:
     reference: str  # e.g. the document number of the approval
 
 
-def quota_count(
+def _share(rule: QuotaRule, approval: QuotaApproval | None) -> Decimal:
+    if approval is None:
+        return rule.share
+    if not approval.approved_by.strip() or not approval.reference.strip():
+        raise ValueError("a quota approval needs who approved it and a reference")
+    if not ZERO <= approval.share <= rule.max_share:
+        raise ValueError(f"an approved quota share cannot exceed {rule.max_share} %")
+    return approval.share
+
+
+def quota_cap_share(
+    rule: QuotaRule | None = None, approval: QuotaApproval | None = None
+) -> Decimal:
+    """The share 优秀 may never exceed: 20 %, or the approved share (up to 25 %)."""
+    rule = rule or QuotaRule()
+    return _share(rule, approval) if approval is not None else rule.cap
+
+
+def rounded_quota(
     assessed: int, rule: QuotaRule | None = None, approval: QuotaApproval | None = None
 ) -> int:
-    """Number of 优秀 places: assessed x share / 100, rounded by the rule's rounding mode."""
+    """assessed x share / 100, rounded by the rule's rounding mode (before the cap)."""
     rule = rule or QuotaRule()
     if assessed < 0:
         raise ValueError("assessed cannot be negative")
-    share = rule.share
-    if approval is not None:
-        if not approval.approved_by.strip() or not approval.reference.strip():
-            raise ValueError("a quota approval needs who approved it and a reference")
-        if not ZERO <= approval.share <= rule.max_share:
-            raise ValueError(f"an approved quota share cannot exceed {rule.max_share} %")
-        share = approval.share
-    exact = Decimal(assessed) * share / HUNDRED
+    exact = Decimal(assessed) * _share(rule, approval) / HUNDRED
     return int(exact.quantize(Decimal(1), rounding=_ROUNDING_MODES[rule.rounding]))
+
+
+def quota_limit(
+    assessed: int, rule: QuotaRule | None = None, approval: QuotaApproval | None = None
+) -> int:
+    """The most 优秀 places the cap allows: assessed x cap / 100, rounded down."""
+    exact = Decimal(max(assessed, 0)) * quota_cap_share(rule, approval) / HUNDRED
+    return int(exact.quantize(Decimal(1), rounding=ROUND_FLOOR))
+
+
+def quota_count(
+    assessed: int, rule: QuotaRule | None = None, approval: QuotaApproval | None = None
+) -> int:
+    """Number of 优秀 places: assessed x share / 100, rounded by the rule's rounding mode, and
+    never more than the cap allows (a rounding up that would pass 20 %, or the approved share,
+    is held to it; settings that would need that are refused where the count is known)."""
+    return min(rounded_quota(assessed, rule, approval), quota_limit(assessed, rule, approval))
+
+
+def quota_within_cap(
+    excellent: int,
+    assessed: int,
+    rule: QuotaRule | None = None,
+    approval: QuotaApproval | None = None,
+) -> bool:
+    """The invariant: no more 优秀 than the cap allows (for the year checker and tests)."""
+    return excellent <= quota_limit(assessed, rule, approval)
 
 
 @dataclass(frozen=True)

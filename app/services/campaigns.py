@@ -9,13 +9,22 @@ re-record them (and calibrate again) when the composition or the grade table cha
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Campaign, Person
-from app.rules.campaign_settings import CampaignSettings, SettingsInvalid, parse, with_approval
+from app.i18n import Message
+from app.models import Campaign, DepartmentResult, Person, ProcessInstance
+from app.rules import grading
+from app.rules.campaign_settings import (
+    CampaignSettings,
+    SettingsInvalid,
+    number_text,
+    parse,
+    with_approval,
+)
 from app.services import audit, permissions
 from app.services.errors import Forbidden, Invalid, NotFound
 
@@ -83,6 +92,42 @@ def validate(document: Any) -> CampaignSettings:
     return settings
 
 
+def assessed_count(campaign: Campaign | None) -> int:
+    """Departments the campaign assesses: its results once recorded, else its instances."""
+    if campaign is None:
+        return 0
+    recorded = db.session.scalar(
+        select(func.count())
+        .select_from(DepartmentResult)
+        .where(DepartmentResult.campaign_id == campaign.id)
+    )
+    if recorded:
+        return recorded
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(ProcessInstance.campaign_id == campaign.id)
+    )
+
+
+def _quota_problem(settings: CampaignSettings, assessed: int) -> Message | None:
+    """Why these settings would give more 优秀 places than the cap allows for `assessed`."""
+    wanted = grading.rounded_quota(assessed, settings.quota, settings.quota_approval)
+    allowed = grading.quota_limit(assessed, settings.quota, settings.quota_approval)
+    if wanted <= allowed:
+        return None
+    return Message(
+        "按此取整方式，%(assessed)s 个参评科室将有 %(wanted)s 个优秀名额（%(share)s%%），"
+        "超过 %(cap)s%% 的上限（最多 %(allowed)s 个）。请改为向下取整、降低比例，"
+        "或记录提高比例的批准（最高 25%%）。",
+        assessed=assessed,
+        wanted=wanted,
+        share=number_text(round(Decimal(wanted) * 100 / assessed, 1)),
+        cap=number_text(grading.quota_cap_share(settings.quota, settings.quota_approval)),
+        allowed=allowed,
+    )
+
+
 def update_settings(actor: Person, year: int, document: Any) -> dict[str, Any]:
     """Replace a year's settings (missing keys take the defaults); creates the campaign if
     it does not exist yet. Nothing is written when anything is invalid."""
@@ -91,6 +136,9 @@ def update_settings(actor: Person, year: int, document: Any) -> dict[str, Any]:
         raise NotFound(f"no campaign for {year}")
     settings = validate(document)
     campaign = find(year)
+    problem = _quota_problem(settings, assessed_count(campaign))
+    if problem is not None:
+        raise Invalid("the campaign settings are invalid", fields={"quota.rounding": [problem]})
     before = dict(settings_of(campaign).document) if campaign is not None else None
     campaign = campaign or get_or_create(year)
     after = dict(settings.document)

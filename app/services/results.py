@@ -229,10 +229,18 @@ class CalibrationSummary:
     year: int
     assessed: int
     quota: int
-    share: Decimal
+    share: Decimal  # the configured (or approved) share
     approval: dict[str, Any] | None
     excellent: int
     changes: list[CalibrationEntry]
+    cap_share: Decimal = Decimal(20)  # the share 优秀 may never exceed
+
+    @property
+    def excellent_share(self) -> Decimal:
+        """The share that is really 优秀, in percent (one decimal)."""
+        if not self.assessed:
+            return Decimal(0)
+        return round(Decimal(self.excellent) * 100 / self.assessed, 1)
 
 
 def calibrate(
@@ -294,8 +302,9 @@ def calibrate(
         changes=len(changes),
     )
     share = settings.quota_approval.share if settings.quota_approval else settings.quota.share
+    cap = grading.quota_cap_share(settings.quota, settings.quota_approval)
     return CalibrationSummary(
-        year, len(rows), outcome.quota, share, approval_doc, excellent, changes
+        year, len(rows), outcome.quota, share, approval_doc, excellent, changes, cap
     )
 
 

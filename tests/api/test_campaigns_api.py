@@ -211,7 +211,9 @@ def test_calibrating_with_an_approval_records_it(admin, scored):
     admin.put(f"{V1}/2026/settings", json={"quota": {"rounding": "half_up"}})
     body = {"approval": {"share": 25, "approved_by": "市考核委员会", "reason": "市考委〔2026〕3号"}}
     summary = admin.post(f"{V1}/2026/calibrate", json=body).get_json()
-    assert (summary["quota"], summary["share"]) == (2, "25")  # 6 x 25 % = 1.5 -> 2
+    # 6 x 25 % = 1.5: rounding half up would give 2 (33 %), over the approved 25 %: 1 place
+    assert (summary["quota"], summary["share"], summary["cap_share"]) == (1, "25", "25")
+    assert summary["excellent_share"] == str(round(100 * summary["excellent"] / 6, 1))
     assert summary["approval"] == {**body["approval"], "share": "25"}
     assert admin.get(f"{V1}/2026/settings").get_json()["quota"]["approval"] == summary["approval"]
 

@@ -144,11 +144,18 @@ def test_calibration_applies_the_quota_ranks_everyone_and_logs_each_change(eleve
 
 
 def test_an_approved_share_above_twenty_percent_is_recorded_and_restores_a_place(eleven):
-    set_settings(2026, {"quota": {"rounding": "half_up"}})
     unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    # a twelfth department makes 12 x 25 % = 3 places (11 x 25 % = 2.75 would still be 2)
+    unit_of_work(
+        lambda: db.session.add(
+            Department(unit_id=1, code="CZ-XX", name="新设科", function_category="finance")
+        )
+    )
+    record("CZ-XX", "50")
     approval = {"share": "25", "approved_by": "市考核委员会", "reason": "市考委〔2026〕3号"}
     summary = unit_of_work(lambda: results.calibrate(person("admin"), 2026, approval))
-    assert (summary.quota, summary.share, summary.excellent) == (3, 25, 3)  # 11 x 25 % = 2.75
+    assert (summary.quota, summary.share, summary.excellent) == (3, 25, 3)
+    assert (summary.cap_share, summary.excellent_share) == (25, D("25.0"))
     assert summary.approval == approval
     [restored] = summary.changes
     assert (restored.department.code, restored.to_grade) == ("CZ-YS", "excellent")
@@ -335,9 +342,43 @@ def test_calibration_and_overrides_never_exceed_the_quota(campaign, picks, round
         record(code, score, excellent_quarters=quarters)
     summary = unit_of_work(lambda: results.calibrate(admin, 2026))
     quota = quota_count(len(picks), QuotaRule(rounding=rounding))
-    assert summary.quota == quota
-    assert list(grades_by_code().values()).count("excellent") <= quota
+    cap = len(picks) * 20 // 100  # 20 %, rounded down: whatever the rounding setting
+    assert summary.quota == quota <= cap
+    assert list(grades_by_code().values()).count("excellent") <= cap
+    assert summary.excellent_share <= 20
     for code in overrides:
         with contextlib.suppress(Conflict, NotFound):  # over the quota, or not among picks
             unit_of_work(lambda c=code: results.override(admin, 2026, dept(c), "excellent", "上调"))
-        assert list(grades_by_code().values()).count("excellent") <= quota
+        assert list(grades_by_code().values()).count("excellent") <= cap
+
+
+def test_a_rounding_that_would_pass_the_cap_is_refused_for_the_departments_assessed(eleven):
+    """11 departments x 20 % = 2.2: rounding up would give 3 优秀 (27 %)."""
+    before = state()
+    with pytest.raises(Invalid) as refused:
+        set_settings(2026, {"quota": {"rounding": "ceiling"}})
+    (message,) = refused.value.extra["fields"]["quota.rounding"]
+    assert "11 个参评科室将有 3 个优秀名额（27.3%）" in message and "20% 的上限" in message
+    assert state() == before  # nothing written
+    set_settings(2026, {"quota": {"rounding": "half_up"}})  # 2.2 -> 2: within the cap
+    set_settings(2026, {"quota": {"share": 15, "rounding": "ceiling"}})  # 1.65 -> 2 (18 %)
+    summary = unit_of_work(lambda: results.calibrate(person("admin"), 2026))
+    assert (summary.quota, summary.excellent, summary.excellent_share) == (2, 2, D("18.2"))
+
+
+def test_the_cap_holds_when_departments_are_added_after_the_setting(campaign):
+    """Rounding up chosen before any department was assessed: calibration still holds 20 %,
+    with and without an approval of 25 % (11 x 25 % = 2.75: 2 places, never 3)."""
+    set_settings(2026, {"quota": {"rounding": "ceiling"}})
+    for code, score in SCORES.items():
+        record(code, score)
+    admin = person("admin")
+    summary = unit_of_work(lambda: results.calibrate(admin, 2026))
+    assert (summary.quota, summary.excellent, summary.cap_share) == (2, 2, D(20))
+    assert summary.excellent_share == D("18.2")
+    approval = {"share": "25", "approved_by": "市绩效考核委员会", "reason": "绩考委〔2026〕3号"}
+    summary = unit_of_work(lambda: results.calibrate(admin, 2026, approval))
+    assert (summary.quota, summary.excellent, summary.cap_share) == (2, 2, D(25))
+    with pytest.raises(Conflict, match="quota"):
+        unit_of_work(lambda: results.override(admin, 2026, dept("RS-RS"), "excellent", "上调"))
+    assert list(grades_by_code().values()).count("excellent") == 2
