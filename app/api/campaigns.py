@@ -71,10 +71,9 @@ class GradeOverride(MethodView):
     @blp.response(200, CampaignResultSchema)
     @blp.alt_response(409, description="the change would exceed the 优秀 quota")
     def post(self, args, year: int, department_id: int):
-        """Change one department's grade by hand, with a reason (logged)."""
-        return unit_of_work(
-            lambda: results.override(actor(), year, department_id, args["grade"], args["reason"])
-        )
+        """Change one department's grade by hand, with a reason (logged); a grade other than
+        the score's band grade also needs `approved_by` and `approval_ref`."""
+        return unit_of_work(lambda: results.override(actor(), year, department_id, **args))
 
 
 @blp.route(f"/<{YEAR}:year>/calibration-log")

@@ -598,6 +598,8 @@ class CalibrationEntrySchema(Schema):
     reason = fields.String()
     reason_parts = fields.List(fields.Dict(), allow_none=True)
     automatic = fields.Boolean()
+    approved_by = fields.String(allow_none=True)
+    approval_ref = fields.String(allow_none=True)
     actor_id = fields.Integer(allow_none=True)
     at = fields.DateTime()
 
@@ -621,6 +623,16 @@ class CalibrationSummarySchema(Schema):
 class GradeOverrideSchema(Schema):
     grade = fields.String(required=True, validate=validate.OneOf(GRADES))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    approved_by = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "who approved a grade against the score's band (required then)"},
+    )
+    approval_ref = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "the approval's document or minutes number (required then)"},
+    )
 
 
 class OutcomeSchema(Schema):

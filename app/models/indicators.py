@@ -168,6 +168,9 @@ class CalibrationEntry(db.Model):
     reason_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     automatic: Mapped[bool] = mapped_column(Boolean)  # the quota rule, not a person
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # A person's change against the score's band needs the centre's recorded approval.
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approval_ref: Mapped[str | None] = mapped_column(String(200))  # document or minutes number
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     department: Mapped[Department] = relationship()

@@ -95,6 +95,7 @@ def admin_campaign_settings(year: int):
 def _render_results(year: int, errors: dict | None = None, status: int = 200, **values: Any):
     person = centre_admin()
     rows = results.results(person, year)
+    log = results.calibration_log(person, year)
     settings = campaigns.settings_of(campaigns.get(year))
     try:
         outcomes = results.outcomes(person, year)
@@ -111,7 +112,12 @@ def _render_results(year: int, errors: dict | None = None, status: int = 200, **
             "admin/results.html",
             year=year,
             rows=rows,
-            log=results.calibration_log(person, year),
+            log=log,
+            approved_changes={
+                department_id
+                for department_id, entry in results.latest_changes(log).items()
+                if entry.approved_by
+            },
             outcomes=outcomes,
             outcomes_note=outcomes_note,
             settings=settings.document,
@@ -179,12 +185,12 @@ def admin_grade_override(year: int, department_id: int):
         "override_for": department_id,
         "grade": request.form.get("grade", "")[:40],
         "reason": request.form.get("reason", "")[:1000],
+        "approved_by": request.form.get("approved_by", "")[:400],
+        "approval_ref": request.form.get("approval_ref", "")[:400],
     }
     if data is not None:
         try:
-            row = unit_of_work(
-                lambda: results.override(person, year, department_id, data["grade"], data["reason"])
-            )
+            row = unit_of_work(lambda: results.override(person, year, department_id, **data))
         except Invalid as exc:
             errors = forms.service_errors(exc.extra.get("fields", {}))
         except Conflict as exc:

@@ -286,5 +286,7 @@ def approval_payload(form: MultiDict) -> tuple[dict[str, Any] | None, Errors]:
 
 
 def override_payload(form: MultiDict) -> tuple[dict[str, Any] | None, Errors]:
-    payload = {name: _text(form, name) for name in ("grade", "reason")}
+    payload = {
+        name: _text(form, name) for name in ("grade", "reason", "approved_by", "approval_ref")
+    }
     return _load(GradeOverrideSchema(), {k: v for k, v in payload.items() if v})

@@ -249,6 +249,10 @@ def calibrate(
     """Apply the quarterly rule and the 优秀 quota to every result of the campaign."""
     _require_admin(actor, "calibrates results")
     campaign = campaigns.get(year)
+    # scoring records results through this module: imported here, no cycle at import time
+    from app.services import scoring
+
+    scoring.refresh_evaluations(campaign)  # void ballots judged on complete sheets
     settings = (
         campaigns.record_quota_approval(actor, campaign, dict(approval))
         if approval is not None
@@ -308,10 +312,36 @@ def calibrate(
     )
 
 
+APPROVAL_MAX = 200
+
+
+def _text_field(value: Any, field: str, errors: dict[str, list[str]], longest: int) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        errors[field] = [Message("须为文本。")]
+    elif len(value.strip()) > longest:
+        errors[field] = [Message("不超过%(n)s个字符。", n=longest)]
+    else:
+        return value.strip()
+    return None
+
+
 def override(
-    actor: Person, year: int, department_id: int, grade: Any, reason: Any
+    actor: Person,
+    year: int,
+    department_id: int,
+    grade: Any,
+    reason: Any,
+    approved_by: Any = None,
+    approval_ref: Any = None,
 ) -> DepartmentResult:
-    """A person's change of one department's grade, with its reason, within the quota."""
+    """A person's change of one department's grade, with its reason, within the quota.
+
+    A grade other than the one the score's band gives (a 55-point department set to 称职, a
+    93-point one to 称职) needs the centre's recorded approval: who approved it and the
+    reference of the approval (document or minutes number). Back to the band grade, a reason
+    is enough."""
     _require_admin(actor, "changes grades")
     errors: dict[str, list[str]] = {}
     if not isinstance(grade, str) or grade not in {g.value for g in Grade}:
@@ -322,6 +352,8 @@ def override(
         errors["reason"] = [Message("必填。")]
     elif len(reason.strip()) > REASON_MAX:
         errors["reason"] = [Message("不超过%(n)s个字符。", n=REASON_MAX)]
+    approver = _text_field(approved_by, "approved_by", errors, APPROVAL_MAX)
+    reference = _text_field(approval_ref, "approval_ref", errors, APPROVAL_MAX)
     if errors:
         raise Invalid("the grade change is invalid", fields=errors)
     campaign = campaigns.get(year)
@@ -337,6 +369,20 @@ def override(
         raise Conflict(
             f"the 优秀 quota of {quota} is already used", quota=quota, excellent=excellent
         )
+    against_band = grade != row.band_grade
+    if against_band and not (approver and reference):
+        needed = Message(
+            "调整后的等次与总分所在档次（%(band)s）不符，须填写绩效管理中心的批准。",
+            band=Message(grading.GRADE_LABELS[Grade(row.band_grade)]),
+        )
+        raise Invalid(
+            "a grade against its band needs a recorded approval",
+            fields={
+                name: [needed]
+                for name, given in (("approved_by", approver), ("approval_ref", reference))
+                if not given
+            },
+        )
     db.session.add(
         CalibrationEntry(
             campaign_id=campaign.id,
@@ -346,6 +392,8 @@ def override(
             reason=reason.strip(),
             automatic=False,
             actor_id=actor.id,
+            approved_by=approver if against_band else None,
+            approval_ref=reference if against_band else None,
         )
     )
     audit.record(
@@ -356,7 +404,10 @@ def override(
         year=year,
         before=row.grade,
         after=grade,
+        band=row.band_grade,
         reason=reason.strip(),
+        approved_by=approver if against_band else None,
+        approval_ref=reference if against_band else None,
     )
     row.grade = grade
     row.updated_at = clock.now()
@@ -461,6 +512,26 @@ def adjust_on_appeal(
         reason=reason,
     )
     return {"before": before, "after": after, "corrected": {k: f"{v}" for k, v in changes.items()}}
+
+
+def latest_changes(log: list[CalibrationEntry]) -> dict[int, CalibrationEntry]:
+    """Each department's latest grade change (the log in order): what explains its grade."""
+    latest: dict[int, CalibrationEntry] = {}
+    for entry in log:
+        latest[entry.department_id] = entry
+    return latest
+
+
+def grade_explained(row: DepartmentResult, latest: CalibrationEntry | None) -> bool:
+    """The invariant: a grade is its band's, or the latest change to it was automatic (the
+    quota, the quarterly rule, an appeal) or approved by the centre."""
+    if row.grade == row.band_grade:
+        return True
+    return (
+        latest is not None
+        and latest.to_grade == row.grade
+        and (latest.automatic or bool(latest.approved_by and latest.approval_ref))
+    )
 
 
 def calibration_log(actor: Person, year: int) -> list[CalibrationEntry]:

@@ -23,6 +23,7 @@ from app.services.transactions import unit_of_work
 from tests.api.helpers import count, error_of, multipart
 from tests.conftest import person
 
+APPROVAL = {"approved_by": "市绩效考核委员会", "approval_ref": "绩考委纪要〔2026〕5号"}
 V1 = "/api/v1/campaigns"
 SCORES = {"XF-JD": "95", "DC-DC": "93", "CZ-YS": "92", "RS-RS": "91", "CZ-KJ": "85", "XF-BX": "55"}
 
@@ -175,7 +176,7 @@ def test_calibrate_override_log_and_outcomes(admin, scored):
     assert written() == before
     changed = admin.post(
         f"{V1}/2026/results/{dept('XF-JD')}/grade",
-        json={"grade": "competent", "reason": "数据不实"},
+        json={"grade": "competent", "reason": "数据不实", **APPROVAL},
     )
     assert changed.status_code == 200 and changed.get_json()["grade"] == "competent"
     promoted = admin.post(

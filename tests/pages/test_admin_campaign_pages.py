@@ -15,6 +15,7 @@ from tests.conftest import person
 from tests.pages.admin_helpers import count, dept, error_beside, invalid, post
 
 SETTINGS = "/admin/campaigns/2026/settings"
+APPROVAL = {"approved_by": "市绩效考核委员会", "approval_ref": "纪要5号"}
 RESULTS = "/admin/campaigns/2026/results"
 SCORES = {"XF-JD": "95", "DC-DC": "93", "CZ-YS": "92", "RS-RS": "91", "CZ-KJ": "85", "XF-BX": "55"}
 
@@ -167,7 +168,7 @@ def test_the_calibration_log_states_its_reasons_in_the_readers_language(admin, s
     assert entry.reason == "超出优秀名额（名额 1 个，排名第 2）"  # the record stays Chinese
     assert entry.reason_parts == [{"kind": "over_quota", "params": {"quota": 1, "place": 2}}]
     kj = dept("CZ-KJ").id
-    grade = {"grade": "basically_competent", "reason": "核查发现台账造假"}
+    grade = {"grade": "basically_competent", "reason": "核查发现台账造假", **APPROVAL}
     assert (
         post(admin, f"/admin/campaigns/2026/results/{kj}/grade", grade, RESULTS).status_code == 302
     )
@@ -221,6 +222,14 @@ def test_override_a_grade_with_a_reason(admin, scored):
     url = f"/admin/campaigns/2026/results/{kj}/grade"
     before = count(CalibrationEntry)
     response = post(admin, url, {"grade": "basically_competent", "reason": "督查发现问题"}, RESULTS)
+    assert response.status_code == 422  # 称职 by its band: an approval is needed
+    assert "须填写绩效管理中心的批准" in error_beside(
+        response.get_data(True), f"override.{kj}.approved_by"
+    )
+    assert grades()["CZ-KJ"] == "competent"
+    response = post(
+        admin, url, {"grade": "basically_competent", "reason": "督查发现问题", **APPROVAL}, RESULTS
+    )
     assert response.status_code == 302
     assert grades()["CZ-KJ"] == "basically_competent"
     entry = db.session.scalars(
@@ -228,7 +237,9 @@ def test_override_a_grade_with_a_reason(admin, scored):
     ).first()
     assert (entry.automatic, entry.reason, entry.department_id) == (False, "督查发现问题", kj)
     assert count(CalibrationEntry) == before + 1
-    assert "手工调整" in admin.get(RESULTS).get_data(True)
+    page = admin.get(RESULTS).get_data(True)
+    assert "经批准调整（市绩效考核委员会，纪要5号）" in page and "经批准</span>" in page
+    assert (entry.approved_by, entry.approval_ref) == ("市绩效考核委员会", "纪要5号")
 
 
 def test_bad_overrides_are_shown_in_their_row_and_change_nothing(admin, scored):

@@ -219,7 +219,15 @@ def test_an_override_needs_a_reason_is_logged_and_cannot_break_the_quota(eleven)
     assert state() == before
 
     unit_of_work(
-        lambda: results.override(admin, 2026, dept("DC-DC"), "competent", "核查发现数据不实")
+        lambda: results.override(
+            admin,
+            2026,
+            dept("DC-DC"),
+            "competent",
+            "核查发现数据不实",
+            approved_by="市绩效考核委员会",
+            approval_ref="绩考委纪要〔2026〕5号",
+        )
     )
     row = unit_of_work(
         lambda: results.override(admin, 2026, dept("CZ-YS"), "excellent", "复核后上调")
@@ -348,7 +356,17 @@ def test_calibration_and_overrides_never_exceed_the_quota(campaign, picks, round
     assert summary.excellent_share <= 20
     for code in overrides:
         with contextlib.suppress(Conflict, NotFound):  # over the quota, or not among picks
-            unit_of_work(lambda c=code: results.override(admin, 2026, dept(c), "excellent", "上调"))
+            unit_of_work(
+                lambda c=code: results.override(
+                    admin,
+                    2026,
+                    dept(c),
+                    "excellent",
+                    "上调",
+                    approved_by="市考委",
+                    approval_ref="1",
+                )
+            )
         assert list(grades_by_code().values()).count("excellent") <= cap
 
 
@@ -382,3 +400,58 @@ def test_the_cap_holds_when_departments_are_added_after_the_setting(campaign):
     with pytest.raises(Conflict, match="quota"):
         unit_of_work(lambda: results.override(admin, 2026, dept("RS-RS"), "excellent", "上调"))
     assert list(grades_by_code().values()).count("excellent") == 2
+
+
+def test_a_grade_against_its_band_needs_the_centres_recorded_approval(eleven):
+    """XF-BX scored 55 (不称职): 称职 with only a reason is refused; with who approved it and
+    the approval's reference it is logged as an approved change. Back to the band grade a
+    reason is enough."""
+    admin = person("admin")
+    unit_of_work(lambda: results.calibrate(admin, 2026))
+    before = state()
+    with pytest.raises(Invalid) as refused:
+        unit_of_work(lambda: results.override(admin, 2026, dept("XF-BX"), "competent", "表现尚可"))
+    fields = refused.value.extra["fields"]
+    assert set(fields) == {"approved_by", "approval_ref"}
+    assert "与总分所在档次（不称职）不符" in fields["approved_by"][0]
+    with pytest.raises(Invalid) as refused:
+        unit_of_work(
+            lambda: results.override(
+                admin, 2026, dept("XF-BX"), "competent", "表现尚可", approved_by="市考委"
+            )
+        )
+    assert set(refused.value.extra["fields"]) == {"approval_ref"}
+    with pytest.raises(Invalid) as refused:
+        unit_of_work(
+            lambda: results.override(
+                admin, 2026, dept("XF-BX"), "competent", "x", approved_by=7, approval_ref="y" * 201
+            )
+        )
+    assert set(refused.value.extra["fields"]) == {"approved_by", "approval_ref"}
+    assert state() == before  # nothing written
+
+    row = unit_of_work(
+        lambda: results.override(
+            admin,
+            2026,
+            dept("XF-BX"),
+            "competent",
+            "重大专项任务表现突出",
+            approved_by="市绩效考核委员会",
+            approval_ref="绩考委纪要〔2026〕7号",
+        )
+    )
+    assert (row.final_score, row.band_grade, row.grade) == (D(55), "incompetent", "competent")
+    log = results.calibration_log(admin, 2026)
+    latest = results.latest_changes(log)[row.department_id]
+    assert (latest.approved_by, latest.approval_ref) == (
+        "市绩效考核委员会",
+        "绩考委纪要〔2026〕7号",
+    )
+    assert results.grade_explained(row, latest)
+    # back to the band grade: a reason is enough, and nothing is recorded as approved
+    row = unit_of_work(
+        lambda: results.override(admin, 2026, dept("XF-BX"), "incompetent", "撤回调整")
+    )
+    latest = results.latest_changes(results.calibration_log(admin, 2026))[row.department_id]
+    assert (row.grade, latest.approved_by) == ("incompetent", None)
