@@ -10,8 +10,17 @@ import click
 from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
-from app.services import definitions, timers
+from app.services import definitions, timers, year_check
 from app.services.transactions import unit_of_work
+
+
+def _report_violations(violations: list) -> None:
+    if not violations:
+        click.echo("年度规则核查：全部通过。")
+        return
+    click.echo(f"年度规则核查：{len(violations)} 处不符。")
+    for v in violations:
+        click.echo(f"  [{v.rule}] {v.subject}: {v.message}")
 
 
 def register(app: Flask) -> None:
@@ -181,9 +190,20 @@ def register(app: Flask) -> None:
                     summary = simulation.run(lambda: synthetic_city(departments, year))
                 else:
                     summary = simulation.run(lambda: seed_org().values())
+                violations = year_check.check(year)
         for line in summary.lines():
             click.echo(line)
-        if summary.errors or summary.completed != summary.departments:
+        _report_violations(violations)
+        if summary.errors or summary.completed != summary.departments or violations:
+            raise SystemExit(1)
+
+    @app.cli.command("check-year")
+    @click.argument("year", type=click.IntRange(2000, 2099))
+    def check_year(year: int) -> None:
+        """Read a campaign back and report every broken invariant (exit 1 if any)."""
+        violations = year_check.check(year)
+        _report_violations(violations)
+        if violations:
             raise SystemExit(1)
 
     @app.cli.command("scheduler")

@@ -201,6 +201,7 @@ class People:
         self.rng = rng
         self.summary = summary
         self.quality: dict[int, float] = {}  # department id -> how well it performs
+        self.lenient: dict[int, bool] = {}  # voter id -> gives everyone full marks
 
     def quality_of(self, department_id: int) -> float:
         return self.quality.setdefault(department_id, self.rng.uniform(0.8, 1.0))
@@ -298,8 +299,17 @@ class People:
         }
 
     def _ballot(self, task: HumanTask) -> dict[str, Any]:
+        if self.is_lenient(task.assignee_id):
+            return {"score": "100"}  # 老好人: full marks to everyone (a void sheet)
         base = 60 + 38 * self.quality_of(task.department_id)
         return {"score": f"{min(100.0, base + self.rng.uniform(-6, 4)):.1f}"}
+
+    def is_lenient(self, voter_id: int | None) -> bool:
+        """About one voter in six gives every department full marks, as some do in practice:
+        the void-ballot rules must catch their sheets."""
+        if voter_id is None:
+            return False
+        return self.lenient.setdefault(voter_id, self.rng.random() < 1 / 6)
 
     def _appeal_file(self, task: HumanTask) -> dict[str, Any]:
         result = _result_of(task)
@@ -339,8 +349,15 @@ def _actor_for(task: HumanTask) -> Person | None:
 # -- figures ----------------------------------------------------------------------------------
 
 
+# Indicators every department meets in full, as a clean discipline record usually is: what
+# the yearly indicator review (删除达成率100%的无效指标) exists to catch.
+ALWAYS_MET = frozenset({"COM-DE"})
+
+
 def _figure(line, quality: float, rng: random.Random, share: float = 1.0) -> Decimal:
     """A plausible value for a letter line: near its target, better for better departments."""
+    if line.indicator_code in ALWAYS_MET and line.target is not None:
+        return (Decimal(line.target) * Decimal(str(share))).quantize(Decimal("0.01"))
     if line.target is None:  # a qualitative line: its behaviourally anchored level, 1-5
         return Decimal(rng.choice([3, 4, 4, 5] if quality > 0.85 else [2, 3, 3, 4]))
     target = Decimal(line.target)

@@ -4,12 +4,14 @@ small synthetic city on a fast clock, playing every role through the services.""
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import (
+    Ballot,
     DepartmentResult,
     HumanTask,
     InstanceEvent,
@@ -18,7 +20,7 @@ from app.models import (
     QuarterlyReview,
     SpotCheck,
 )
-from app.services import definitions
+from app.services import definitions, library, year_check
 from app.services.transactions import unit_of_work
 from app.simulation import YearSimulation, synthetic_city
 
@@ -85,3 +87,67 @@ def test_late_steps_were_escalated_and_the_state_stays_bounded(year):
     assert year.cards["yellow_card"] > 0
     assert year.state_kb_max < 200  # a whole year of one department, without its specs
     assert year.simulated_until.year == 2027
+
+
+def test_the_year_holds_every_checked_invariant(year):
+    assert year_check.check(2026) == []
+
+
+def test_the_indicator_review_flags_what_every_department_met_in_full(year):
+    """The simulated city keeps a clean discipline record (COM-DE at its target) everywhere:
+    the review, reading what scoring wrote, flags it and nothing any department missed."""
+    by_code: dict[str, list[Decimal]] = {}
+    for result in db.session.scalars(select(DepartmentResult)):
+        for line in result.detail["lines"]:
+            if line.get("code"):
+                points, weight = Decimal(line["points"]), Decimal(line["weight"])
+                by_code.setdefault(line["code"], []).append(points / weight)
+    met = {c for c, ratios in by_code.items() if len(ratios) >= 2 and min(ratios) >= 1}
+    review = library.review(2026)
+    assert review["departments"] == DEPARTMENTS
+    assert "COM-DE" in review["flagged"]
+    assert set(review["flagged"]) == met
+
+
+def _sheets() -> dict[tuple[int, str], dict[int, Decimal]]:
+    sheets: dict[tuple[int, str], dict[int, Decimal]] = {}
+    for ballot in db.session.scalars(select(Ballot).where(Ballot.voter_id.is_not(None))):
+        sheets.setdefault((ballot.voter_id, ballot.rater_group), {})[ballot.department_id] = (
+            ballot.score
+        )
+    return sheets
+
+
+def test_a_voter_giving_everyone_the_same_mark_has_every_such_ballot_voided(year):
+    """Void sheets counted from the ballots cast through the ballot tasks (a lenient voter
+    gives every department 100), against the void ballots each result counted."""
+    expected: Counter = Counter()
+    for sheet in _sheets().values():
+        if len(sheet) >= 2 and len(set(sheet.values())) == 1:
+            expected.update(sheet.keys())
+    assert sum(expected.values()) > 0, "the simulation had no uniform voter"
+    for result in db.session.scalars(select(DepartmentResult)):
+        counted = result.detail["evaluation"]["void_ballots"]
+        assert counted == expected[result.department_id], result.department_id
+
+
+def test_the_checker_reports_a_rule_broken_behind_the_services(year):
+    """A defect that sets a grade outside its band (as a direct write would) is caught."""
+    row = db.session.scalars(
+        select(DepartmentResult).where(DepartmentResult.grade != "excellent")
+    ).first()
+    unit_of_work(
+        lambda: db.session.execute(
+            update(DepartmentResult).where(DepartmentResult.id == row.id).values(grade="excellent")
+        )
+    )
+    rules = {v.rule for v in year_check.check(2026)}
+    assert "grade_band" in rules
+
+
+@pytest.mark.parametrize(("seed", "departments"), [(7, 5)])
+def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departments):
+    unit_of_work(lambda: definitions.load_directory(app.config["BPMN_DIR"]))
+    summary = YearSimulation(2026, seed=seed).run(lambda: synthetic_city(departments, 2026))
+    assert summary.errors == [] and summary.completed == departments
+    assert year_check.check(2026) == []

@@ -25,6 +25,7 @@ from app import clock
 from app.extensions import db
 from app.i18n import Message
 from app.models import RATER_GROUPS, Ballot, Campaign, Department, Person, SurveyLink
+from app.rules import aggregation
 from app.services import audit, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
@@ -222,4 +223,47 @@ def summary(viewer: Person, year: int, department_id: int) -> list[GroupSummary]
         hidden = mean_hidden(group, count)
         shown = None if hidden or mean is None else Decimal(str(mean)).quantize(Decimal("0.01"))
         result.append(GroupSummary(group, count, shown, hidden and count > 0))
+    return result
+
+
+def sheets(campaign_id: int, department_id: int) -> list[aggregation.Ballot]:
+    """Every ballot marking this department, each as its voter's whole sheet: all the marks
+    the voter gave in that rater group this campaign, by department code.
+
+    The void-ballot rules (all full marks, all the same mark) judge a voter's sheet, not one
+    mark: a peer who gives every department 100 has every one of those ballots voided. Survey
+    ballots (no voter) are one-department sheets. Only the voters of this department are read.
+    """
+    own = select(Ballot.voter_id, Ballot.rater_group).where(
+        Ballot.campaign_id == campaign_id,
+        Ballot.department_id == department_id,
+        Ballot.voter_id.is_not(None),
+    )
+    voters = {(voter, group) for voter, group in db.session.execute(own)}
+    marks: dict[tuple[int, str], dict[str, Decimal]] = {}
+    if voters:
+        rows = db.session.execute(
+            select(Ballot.voter_id, Ballot.rater_group, Department.code, Ballot.score)
+            .join(Department, Department.id == Ballot.department_id)
+            .where(
+                Ballot.campaign_id == campaign_id,
+                Ballot.voter_id.in_({voter for voter, _ in voters}),
+            )
+        )
+        for voter, group, code, score in rows:
+            if (voter, group) in voters:
+                marks.setdefault((voter, group), {})[code] = score
+    result = [
+        aggregation.Ballot(group, sheet, f"voter-{voter}-{group}")
+        for (voter, group), sheet in sorted(marks.items())
+    ]
+    code = db.session.get(Department, department_id).code
+    anonymous = db.session.execute(
+        select(Ballot.id, Ballot.rater_group, Ballot.score).where(
+            Ballot.campaign_id == campaign_id,
+            Ballot.department_id == department_id,
+            Ballot.voter_id.is_(None),
+        )
+    )
+    result += [aggregation.Ballot(group, {code: score}, str(i)) for i, group, score in anonymous]
     return result

@@ -536,7 +536,11 @@ def grade_explained(row: DepartmentResult, latest: CalibrationEntry | None) -> b
 
 def calibration_log(actor: Person, year: int) -> list[CalibrationEntry]:
     _require_admin(actor, "reads the calibration log")
-    campaign = campaigns.get(year)
+    return campaign_log(campaigns.get(year))
+
+
+def campaign_log(campaign: Campaign) -> list[CalibrationEntry]:
+    """The campaign's grade changes in the order they were made."""
     return list(
         db.session.scalars(
             select(CalibrationEntry)

@@ -21,16 +21,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models import Ballot, DepartmentResult
+from app.models import Campaign, Department, DepartmentResult
 from app.rules import aggregation
 from app.rules.deductions import Deduction, DeductionScope, apply_deductions
 from app.rules.numbers import HUNDRED, ZERO, rounded
 from app.rules.scoring import score_line
 from app.rules.verification import scored_value
 from app.services import (
+    ballots,
     campaigns,
     measures,
     quarterly,
@@ -47,13 +45,66 @@ def _measurement(value: Decimal, measure: measures.Measure) -> Decimal | int:
     return value
 
 
-def _ballots(campaign_id: int, department_id: int, code: str) -> list[aggregation.Ballot]:
-    rows = db.session.execute(
-        select(Ballot.id, Ballot.rater_group, Ballot.score).where(
-            Ballot.campaign_id == campaign_id, Ballot.department_id == department_id
+COMPUTED_BY = "scoring.compute"
+
+
+def achievement_ratio(points: Decimal, weight: Decimal) -> Decimal:
+    """Points over weight: 1 when the line was met in full (before any deduction)."""
+    return rounded(points / weight) if weight else ZERO
+
+
+def _evaluate(campaign: Campaign, department: Department) -> aggregation.EvaluationResult:
+    settings = campaigns.settings_of(campaign)
+    sheets = ballots.sheets(campaign.id, department.id)
+    return aggregation.evaluate(department.code, sheets, settings.aggregation)
+
+
+def _evaluation_detail(evaluation: aggregation.EvaluationResult) -> dict[str, Any]:
+    return {
+        "groups": [
+            {
+                "group": g.group,
+                "ballots": g.ballots,
+                "mean": None if g.mean is None else f"{g.mean:f}",
+                "weight": f"{g.weight:f}",
+            }
+            for g in evaluation.groups
+        ],
+        "void_ballots": evaluation.void_ballots,
+        "notes": list(evaluation.notes),
+    }
+
+
+def refresh_evaluations(campaign: Campaign) -> int:
+    """Re-evaluate every computed result with the ballot sheets as they stand now.
+
+    A department's score is computed when its own year-end review closes, possibly before
+    some of its voters finished their sheets; whether a voter's sheet is uniform (and so void)
+    is only final once every ballot is in. Calibration calls this first, so every result
+    counts exactly the ballots the rules leave valid. Returns how many results changed.
+    """
+    changed = 0
+    for result in results.campaign_results(campaign):
+        detail = dict(result.detail or {})
+        if detail.get("computed_by") != COMPUTED_BY:
+            continue  # recorded by hand or by an import: not ours to recompute
+        evaluation = _evaluate(campaign, result.department)
+        fresh = _evaluation_detail(evaluation)
+        if evaluation.score == result.evaluation_score and fresh == detail.get("evaluation"):
+            continue
+        detail["evaluation"] = fresh
+        results.record_result(
+            None,
+            campaign.year,
+            result.department_id,
+            result.indicator_score,
+            evaluation.score,
+            result.deductions,
+            result.excellent_quarters,
+            detail,
         )
-    )
-    return [aggregation.Ballot(group, {code: score}, str(i)) for i, group, score in rows]
+        changed += 1
+    return changed
 
 
 def compute(instance_id: int) -> DepartmentResult:
@@ -84,6 +135,9 @@ def compute(instance_id: int) -> DepartmentResult:
                 entry.update(score_texts.note_fields("unscorable", error=str(exc)))
         points[m.key] = score
         entry["points"] = f"{score:f}"
+        # what the yearly indicator review reads: the indicator and how fully it was met
+        entry["code"] = m.line.indicator_code
+        entry["ratio"] = f"{achievement_ratio(score, m.line.weight):f}"
         lines.append(entry)
 
     on_letter = set(points)
@@ -97,12 +151,7 @@ def compute(instance_id: int) -> DepartmentResult:
     line_sum = rounded(sum(deducted.lines.values(), ZERO))
     indicator_score = min(line_sum, HUNDRED)
 
-    settings = campaigns.settings_of(campaign)
-    evaluation = aggregation.evaluate(
-        department.code,
-        _ballots(campaign.id, department.id, department.code),
-        settings.aggregation,
-    )
+    evaluation = _evaluate(campaign, department)
     detail = {
         "lines": lines,
         "line_sum": f"{line_sum:f}",
@@ -115,20 +164,8 @@ def compute(instance_id: int) -> DepartmentResult:
             }
             for d in deducted.applied
         ],
-        "evaluation": {
-            "groups": [
-                {
-                    "group": g.group,
-                    "ballots": g.ballots,
-                    "mean": None if g.mean is None else f"{g.mean:f}",
-                    "weight": f"{g.weight:f}",
-                }
-                for g in evaluation.groups
-            ],
-            "void_ballots": evaluation.void_ballots,
-            "notes": list(evaluation.notes),
-        },
-        "computed_by": "scoring.compute",
+        "evaluation": _evaluation_detail(evaluation),
+        "computed_by": COMPUTED_BY,
     }
     return results.record_result(
         None,  # the system: no person acts in a service task

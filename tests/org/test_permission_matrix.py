@@ -694,7 +694,12 @@ CASES += [
         f"{CAMPAIGN}/results/<int:department_id>/grade",
         admin_only(200),
         path=lambda c, a: f"{V1}/campaigns/2026/results/{c.departments['DC-DC']}/grade",
-        json=lambda c, a: {"grade": "basically_competent", "reason": "核查"},
+        json=lambda c, a: {
+            "grade": "basically_competent",
+            "reason": "核查",
+            "approved_by": "市绩效考核委员会",
+            "approval_ref": "纪要5号",
+        },
         setup=_calibrated_2026,
         label="DC-DC",
     ),

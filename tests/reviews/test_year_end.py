@@ -217,6 +217,8 @@ def test_missing_values_score_zero_and_say_so(setup):
         "note_kind": "no_value",
         "note_params": {},
         "after_deductions": "0.00",
+        "code": "FIN-PAY",
+        "ratio": "0.00",  # what the yearly indicator review reads
     }
     # no ballots at all: the indicator score counts alone
     assert (result.evaluation_score, result.indicator_score) == (None, D(20))

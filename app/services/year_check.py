@@ -1,0 +1,134 @@
+"""The year's invariants, read back from what a campaign produced (`flask check-year YEAR`).
+
+Each rule is enforced where the work happens (calibration, grade changes, scoring, the
+escalation sweep); this module re-derives it from the stored results, ballots and tasks, so a
+rule that passes its unit tests but never acts on the real path shows up here. The simulated
+year (`flask simulate-year`) ends with this check and fails on any violation.
+
+Checked today: the 优秀 cap; every grade inside its band unless an automatic or approved change
+explains it; ballots voided by the configured rules on whole sheets (each computed result's
+evaluation equals a fresh one); no card on a step finished in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.i18n import Message
+from app.models import Campaign, HumanTask, ProcessInstance
+from app.rules import aggregation, grading
+from app.rules.escalation import Level
+from app.services import ballots, campaigns, results, scoring
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str  # quota | grade_band | void_ballots | card_in_time
+    subject: str  # what it is about: a department code, a task id
+    message: Message
+
+
+def _quota(campaign: Campaign, rows: list) -> list[Violation]:
+    settings = campaigns.settings_of(campaign)
+    excellent = sum(1 for r in rows if r.grade == grading.Grade.EXCELLENT)
+    limit = grading.quota_limit(len(rows), settings.quota, settings.quota_approval)
+    if excellent <= limit:
+        return []
+    cap = grading.quota_cap_share(settings.quota, settings.quota_approval)
+    message = Message(
+        "优秀 %(excellent)s 个，超过 %(cap)s%% 上限允许的 %(limit)s 个（参评 %(assessed)s 个）。",
+        excellent=excellent,
+        cap=f"{cap:f}",
+        limit=limit,
+        assessed=len(rows),
+    )
+    return [Violation("quota", str(campaign.year), message)]
+
+
+def _grades(rows: list, latest: dict) -> list[Violation]:
+    return [
+        Violation(
+            "grade_band",
+            row.department.code,
+            Message(
+                "%(department)s总分 %(score)s 属于“%(band)s”档，等次却是“%(grade)s”，"
+                "且没有自动校准或经批准的调整记录。",
+                department=row.department.name,
+                score=f"{row.final_score:f}",
+                band=Message(grading.GRADE_LABELS[grading.Grade(row.band_grade)]),
+                grade=Message(grading.GRADE_LABELS[grading.Grade(row.grade)]),
+            ),
+        )
+        for row in rows
+        if not results.grade_explained(row, latest.get(row.department_id))
+    ]
+
+
+def _void_ballots(campaign: Campaign, rows: list) -> list[Violation]:
+    settings = campaigns.settings_of(campaign)
+    found = []
+    for row in rows:
+        detail = row.detail or {}
+        if detail.get("computed_by") != scoring.COMPUTED_BY:
+            continue
+        sheets = ballots.sheets(campaign.id, row.department_id)
+        fresh = aggregation.evaluate(row.department.code, sheets, settings.aggregation)
+        stored = (detail.get("evaluation") or {}).get("void_ballots")
+        if fresh.void_ballots != stored or fresh.score != row.evaluation_score:
+            found.append(
+                Violation(
+                    "void_ballots",
+                    row.department.code,
+                    Message(
+                        "%(department)s的评价得分按完整测评表应为 %(fresh)s（无效票 %(void)s 张），"
+                        "记录的是 %(stored)s（无效票 %(stored_void)s 张）。",
+                        department=row.department.name,
+                        fresh=f"{fresh.score:f}" if fresh.score is not None else "—",
+                        void=fresh.void_ballots,
+                        stored=f"{row.evaluation_score:f}" if row.evaluation_score else "—",
+                        stored_void=stored if stored is not None else "—",
+                    ),
+                )
+            )
+    return found
+
+
+def _cards_in_time(campaign: Campaign) -> list[Violation]:
+    late_cards = db.session.scalars(
+        select(HumanTask)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            ProcessInstance.campaign_id == campaign.id,
+            HumanTask.status == "completed",
+            HumanTask.escalation.in_((Level.YELLOW_CARD, Level.RED_CARD)),
+            HumanTask.completed_at <= HumanTask.due_at,
+        )
+    )
+    return [
+        Violation(
+            "card_in_time",
+            str(task.id),
+            Message(
+                "环节“%(step)s”（任务 %(task)s）按时办结，却被亮了牌。",
+                step=task.name,
+                task=task.id,
+            ),
+        )
+        for task in late_cards
+    ]
+
+
+def check(year: int) -> list[Violation]:
+    """Every broken invariant of the year's campaign; empty when the year holds."""
+    campaign = campaigns.get(year)
+    rows = results.campaign_results(campaign)
+    log = results.campaign_log(campaign)
+    return [
+        *_quota(campaign, rows),
+        *_grades(rows, results.latest_changes(log)),
+        *_void_ballots(campaign, rows),
+        *_cards_in_time(campaign),
+    ]
