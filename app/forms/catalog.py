@@ -67,13 +67,13 @@ def _sign_letter(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
 def is_anonymous_ballot(form_key: str | None, role: str | None) -> bool:
     """Whether a task is a peer ballot (民主测评), whose voters stay anonymous: the ballot form
     for anyone but the supervising leader (whose ballot is not anonymous)."""
-    return form_key == "ballot" and role != "supervising_leader"
+    return form_key == "ballot" and ballots.rater_group_of(role) == "peer"
 
 
 def _cast_ballot(sub: Submission, data: dict[str, Any]) -> dict[str, Any]:
     """The mark goes to the ballot table only: never into the workflow, whose state the
     department may see (peer ballots are anonymous)."""
-    group = "peer" if is_anonymous_ballot(sub.task.form_key, sub.task.role) else "leader"
+    group = ballots.rater_group_of(sub.task.role)
     ballots.cast(
         sub.actor, sub.instance.campaign.year, sub.instance.department_id, group, data["score"]
     )

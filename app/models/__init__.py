@@ -3,7 +3,7 @@
 from app.models.actuals import ACTUAL_SOURCES, Actual, DataSource, Evidence, PullRun
 from app.models.appeals import APPEAL_STATUSES, Appeal, Outcome, Publication
 from app.models.audit import AuditEvent
-from app.models.ballots import RATER_GROUPS, Ballot, SurveyLink
+from app.models.ballots import RATER_GROUPS, Ballot, BallotSheetDraft, SurveyLink
 from app.models.calendar import CalendarDay
 from app.models.indicators import (
     CalibrationEntry,
@@ -67,6 +67,7 @@ __all__ = [
     "Appeal",
     "AuditEvent",
     "Ballot",
+    "BallotSheetDraft",
     "CalendarDay",
     "CalibrationEntry",
     "Campaign",

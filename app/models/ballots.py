@@ -49,3 +49,15 @@ class Ballot(db.Model):
     voter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     survey_link_id: Mapped[int | None] = mapped_column(ForeignKey("survey_link.id"), unique=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class BallotSheetDraft(db.Model):
+    """A voter's unfinished 测评表: the marks typed so far, by human-task id, kept until the
+    sheet is submitted (the marks are the voter's own; nobody else reads them)."""
+
+    __tablename__ = "ballot_sheet_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    marks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         admin_library,
         audit_trail,
         auth,
+        ballot_sheet,
         display,
         evidence,
         instance_actions,

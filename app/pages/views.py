@@ -14,6 +14,7 @@ from app.pages import inbox_args
 from app.services import (
     accounts,
     assignments,
+    ballot_sheets,
     instance_diagram,
     instances,
     letters,
@@ -83,6 +84,7 @@ def inbox():
         },
         param_names=inbox_args.NAMES,
         notices=notices.unread_for(person),
+        ballots_pending=ballot_sheets.pending_count(person),
         now=clock.now(),
     ), (400 if errors else 200)
 

@@ -29,6 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from app.i18n import N_
 from app.rules.numbers import HUNDRED, ZERO, rounded
 
 
@@ -86,9 +87,9 @@ def void_reasons(ballot: Ballot, rules: BallotRules = BallotRules()) -> list[str
         return [*reasons, f"分数必须在 0 到 {rules.full_mark} 之间"]
     if len(marks) >= rules.min_marks_for_uniformity:
         if rules.void_if_all_full and all(m == rules.full_mark for m in marks):
-            reasons.append("全部打满分，视为无效票")
+            reasons.append(N_("全部打满分，视为无效票"))
         elif rules.void_if_all_same and len(set(marks)) == 1:
-            reasons.append("全部打同一分数，视为无效票")
+            reasons.append(N_("全部打同一分数，视为无效票"))
     return reasons
 
 

@@ -60,7 +60,8 @@ def _department(department_id: int) -> Department:
     return department
 
 
-def _score(value: object) -> Decimal:
+def parse_score(value: object) -> Decimal:
+    """A mark of 0 to 100, at most two decimals kept (rounded half up)."""
     try:
         score = Decimal(str(value)) if isinstance(value, int | str | Decimal) else None
     except InvalidOperation:
@@ -135,7 +136,7 @@ def open_link(token: str) -> SurveyLink:
 
 def submit_survey(token: str, score: object, items: dict | None = None) -> Ballot:
     link = open_link(token)
-    value = _score(score)
+    value = parse_score(score)
     spent = db.session.execute(
         update(SurveyLink)
         .where(
@@ -174,6 +175,12 @@ def may_rate(voter: Person, department: Department, rater_group: str) -> bool:
     return False
 
 
+def rater_group_of(role: str | None) -> str:
+    """A ballot task's rater group: the supervising leader's is `leader`, anyone else's `peer`
+    (民主测评, whose voters stay anonymous)."""
+    return "leader" if role == "supervising_leader" else "peer"
+
+
 def cast(voter: Person, year: int, department_id: int, rater_group: str, score: object) -> Ballot:
     if rater_group not in ("leader", "peer"):
         raise Invalid("bad rater group", fields={"rater_group": [Message("可选：leader、peer。")]})
@@ -184,7 +191,7 @@ def cast(voter: Person, year: int, department_id: int, rater_group: str, score: 
         campaign_id=campaign.id,
         department_id=department.id,
         rater_group=rater_group,
-        score=_score(score),
+        score=parse_score(score),
         voter_id=voter.id,
     )
     try:

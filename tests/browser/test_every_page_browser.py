@@ -59,6 +59,7 @@ PAGES: dict[str, Visit] = {
     "survey.form": Visit(lambda s: ANONYMOUS, lambda s: {"token": s.survey_token}),
     "pages.inbox": Visit(lambda s: s.head),
     "pages.account": Visit(lambda s: s.head),
+    "pages.ballot_sheet": Visit(lambda s: s.actors["ballot:leader"]),
     "pages.scorecard": Visit(
         lambda s: s.head, lambda s: {"department_id": s.scored_department, "year": s.year}
     ),
