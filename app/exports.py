@@ -382,6 +382,19 @@ def _group_values(g: ScorecardGroup) -> list[Any]:
     return [label(RATER_GROUP_NAMES, g.rater_group), g.ballots, mean, g.weight]
 
 
+def composition_text(detail: dict[str, Any] | None) -> str:
+    """How the final score was composed, as recorded with the result (the campaign's setting
+    at the time): 指标得分 70% + 综合评价 30%."""
+    parts = (detail or {}).get("composition") or {}
+    if not parts:
+        return "—"
+    return _(
+        "指标得分 %(indicators)s%% + 综合评价 %(evaluation)s%%",
+        indicators=parts.get("indicators", "—"),
+        evaluation=parts.get("evaluation", "—"),
+    )
+
+
 def summary_rows(card: Scorecard) -> list[tuple[str, Any]]:
     r = card.result
     return [
@@ -392,6 +405,7 @@ def summary_rows(card: Scorecard) -> list[tuple[str, Any]]:
         (_("综合评价"), r.evaluation_score),
         (_("扣分"), r.deductions),
         (_("总分"), r.final_score),
+        (_("总分构成"), composition_text(r.detail)),
         (_("等次表结果"), label(GRADE_NAMES, r.band_grade)),
         (_("等次"), label(GRADE_NAMES, r.grade)),
         (_("名次"), r.rank),

@@ -332,3 +332,23 @@ def test_the_pages_speak_english_too(admin, scored):
     assert "Must be a number." in body and "须为数字" not in body  # the rule's own message
     results_page = admin.get(RESULTS, query_string={"lang": "en"}).get_data(True)
     assert "Results 2026" in results_page and "Calibration log" in results_page
+
+
+def test_the_composition_is_a_setting_shown_on_the_results_page_and_the_scorecard(admin, org):
+    """The seed fixes 40/30/30 inside the evaluation; how indicators and evaluation make the
+    final score is the centre's setting, stated where the results are read."""
+    unit_of_work(
+        lambda: campaigns.update_settings(
+            person("admin"), 2026, {"composition": {"indicators": 60, "evaluation": 40}}
+        )
+    )
+    row = unit_of_work(
+        lambda: results.record_result(person("admin"), 2026, dept("CZ-YS").id, "90", "80")
+    )
+    assert row.final_score == 86  # 90 x 60 % + 80 x 40 %
+    page = admin.get(RESULTS).get_data(True)
+    assert "总分构成：指标得分 60% + 综合评价 40%（综合评价中分管领导 40%" in page
+    card = admin.get(f"/departments/{dept('CZ-YS').id}/scorecard/2026").get_data(True)
+    assert "总分构成" in card and "指标得分 60% + 综合评价 40%" in card
+    english = admin.get(RESULTS, query_string={"lang": "en"}).get_data(True)
+    assert "Final score: indicators 60% + evaluation 40%" in english
