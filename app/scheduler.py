@@ -25,25 +25,19 @@ class TimerScheduler:
         self.scheduler = BackgroundScheduler(timezone="UTC")
 
     def sweep(self) -> int:
-        """Fire due timers, then escalate overdue steps, then send the notices' emails: each
-        job in its own app context, so one failing never skips the others."""
-        fired, earliest = 0, None
+        """Fire due timers, then escalate overdue steps, then send the notices' emails."""
         with self.app.app_context():
             try:
                 fired = timers.sweep()
+                earliest = timers.earliest_due()
             except Exception:
                 log.exception("timer sweep failed")
-        for name, job in (("escalation", escalation.sweep), ("mail", mail.deliver_pending)):
-            with self.app.app_context():
+                return 0
+            for name, job in (("escalation", escalation.sweep), ("mail", mail.deliver_pending)):
                 try:
                     job()
                 except Exception:
                     log.exception("%s job failed", name)
-        with self.app.app_context():
-            try:
-                earliest = timers.earliest_due()
-            except Exception:
-                log.exception("reading the next due timer failed")
         if fired:
             log.info("timer sweep woke %d instance(s)", fired)
         self._arm(earliest)

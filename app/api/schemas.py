@@ -5,7 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.models.process import INSTANCE_STATUSES
-from app.services import instance_errors
 
 # Ids are 32-bit INTEGER columns: a larger number in a URL is an unknown id (404), never a
 # database overflow (500).
@@ -117,14 +116,6 @@ class InstanceSchema(Schema):
     next_timer_at = fields.DateTime(allow_none=True)
     error_message = fields.String(allow_none=True)
     error_task = fields.String(allow_none=True)
-    error_kind = fields.String(allow_none=True)
-    error_summary = fields.Function(
-        lambda i: instance_errors.summary(i),
-        allow_none=True,
-        metadata={
-            "description": ("for an instance in error: what stopped it and what to do, in Chinese")
-        },
-    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)

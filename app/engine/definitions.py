@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from app.engine import expressions, literals
+from app.engine import expressions
 from app.engine.types import Catalog, CompiledProcess, Problem
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -212,25 +212,10 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
         found += _lint_expression(node.text, node, filename, "condition")
     timer_paths = "//bpmn:timeDuration | //bpmn:timeDate | //bpmn:timeCycle"
     for node in root.xpath(timer_paths, namespaces=NS):
-        problems = _lint_expression(node.text, node, filename, "timer")
-        reason = (
-            None if problems else literals.timer_problem(etree.QName(node).localname, node.text)
-        )
-        event = node.getparent().getparent() if node.getparent() is not None else None
-        if reason and event is not None:
-            located = _problem("bad_timer", reason, event, filename)
-            problems = [
-                Problem(located.code, reason, located.element_id, node.sourceline, filename)
-            ]
-        found += problems
+        found += _lint_expression(node.text, node, filename, "timer")
     mi_paths = "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:loopCondition"
     for node in root.xpath(mi_paths, namespaces=NS):
-        problems = _lint_expression(node.text, node, filename, "loop")
-        is_cardinality = etree.QName(node).localname == "loopCardinality"
-        reason = None if problems or not is_cardinality else literals.cardinality_problem(node.text)
-        found += problems or (
-            [_problem("bad_cardinality", reason, node, filename)] if reason else []
-        )
+        found += _lint_expression(node.text, node, filename, "loop")
     return found
 
 
@@ -380,15 +365,6 @@ def _spiff_problem(exc: SpiffWorkflowException, filename: str | None) -> Problem
     )
 
 
-def _guard_loop_counts(process_spec: Any) -> None:
-    """Every `loopCardinality` evaluated through `loop_count`, which refuses a count that is
-    not a whole number from 1 up (the value is often only known at run time)."""
-    for task_spec in process_spec.task_specs.values():
-        cardinality = getattr(task_spec, "cardinality", None)
-        if isinstance(cardinality, str) and not cardinality.startswith("loop_count("):
-            task_spec.cardinality = f"loop_count({cardinality})"
-
-
 def compile_bundle(
     bpmn: tuple[str, bytes], dmn: Iterable[tuple[str, bytes]], catalog: Catalog
 ) -> CompiledProcess:
@@ -427,8 +403,6 @@ def compile_bundle(
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-        for process_spec in (spec, *subprocess_specs.values()):
-            _guard_loop_counts(process_spec)
         specs = {
             "spec": SERIALIZER.to_dict(spec),
             "subprocess_specs": {n: SERIALIZER.to_dict(s) for n, s in subprocess_specs.items()},

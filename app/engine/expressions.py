@@ -46,22 +46,7 @@ def _safe_round(*args: Any) -> Any:
     return round(*args)
 
 
-MAX_LOOP_COUNT = 10_000
-
-
-def _loop_count(value: Any) -> int:
-    """A multi-instance count checked when it is evaluated (definitions wrap every
-    `loopCardinality` in it): SpiffWorkflow itself would skip the task on a negative count
-    and fail obscurely on a fraction or a text."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ExpressionError(f"loop cardinality {value!r} is not a whole number")
-    if not 1 <= value <= MAX_LOOP_COUNT:
-        raise ExpressionError(f"loop cardinality {value} must be from 1 to {MAX_LOOP_COUNT}")
-    return value
-
-
 FUNCTIONS: dict[str, Any] = {
-    "loop_count": _loop_count,
     "abs": abs,
     "bool": bool,
     "float": float,

@@ -81,23 +81,10 @@ class Run:
 
     def step(self) -> Snapshot:
         """Run automatic work until only people or timers can move the workflow on."""
-        return self._guarded(lambda: self.workflow.do_engine_steps(did_complete_task=self._record))
-
-    def _guarded(self, work: Callable[[], None]) -> Snapshot:
-        """Run `work`; whatever it raises stops this workflow only, as an `error` snapshot.
-
-        SpiffWorkflow raises its own exceptions for most failures, but a timer value that is
-        not ISO-8601 or a bad multi-instance count surfaces as a plain Exception, ValueError,
-        AttributeError or TypeError: any of them must stop this instance, never the caller's
-        sweep or request.
-        """
         try:
-            work()
-        except Exception as exc:  # any failure: see the docstring
-            failed = _failing_element(exc) or _error_task(self.workflow)
-            return snapshot(
-                self.workflow, error=_cause(exc), error_task=failed, error_kind=error_kind(exc)
-            )
+            self.workflow.do_engine_steps(did_complete_task=self._record)
+        except SpiffWorkflowException as exc:
+            return snapshot(self.workflow, error=_cause(exc), error_task=_error_task(self.workflow))
         return snapshot(self.workflow)
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> Snapshot:
@@ -105,13 +92,9 @@ class Run:
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id, TaskState.get_name(task.state))
         task.set_data(**dict(data))
-
-        def finish() -> None:
-            task.run()
-            self._record(task)
-            self.workflow.do_engine_steps(did_complete_task=self._record)
-
-        return self._guarded(finish)
+        task.run()
+        self._record(task)
+        return self.step()
 
     def send_message(self, name: str, payload: Mapping[str, Any]) -> Snapshot:
         """Deliver a message to the catch event waiting for it, then run on."""
@@ -124,12 +107,8 @@ class Run:
 
     def fire_timers(self) -> Snapshot:
         """A wake-up: timers first (marks due ones READY), then run their branches."""
-
-        def wake() -> None:
-            self.workflow.refresh_timers()
-            self.workflow.do_engine_steps(did_complete_task=self._record)
-
-        return self._guarded(wake)
+        self.workflow.refresh_timers()
+        return self.step()
 
     def retry(self) -> Snapshot:
         """Reset every errored task to READY and run again."""
@@ -283,62 +262,12 @@ def _error_task(workflow: BpmnWorkflow) -> str | None:
     return errored[0].task_spec.bpmn_id if errored else None
 
 
-# Where in SpiffWorkflow a failure was raised tells what kind of value was wrong.
-_KIND_BY_MODULE = (
-    ("event_definitions/timer", "timer"),
-    ("specs/mixins/multiinstance", "multi_instance"),
-)
-
-
-def error_kind(exc: BaseException) -> str:
-    """`handler`, `timer`, `multi_instance`, `expression` or `engine` (anything else)."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, HandlerFailed):
-            return "handler"
-        trace = current.__traceback__
-        while trace is not None:
-            filename = trace.tb_frame.f_code.co_filename.replace("\\", "/")
-            for fragment, kind in _KIND_BY_MODULE:
-                if fragment in filename:
-                    return kind
-            trace = trace.tb_next
-        pending += [getattr(current, "exception", None), current.__cause__, current.__context__]
-    if isinstance(exc, SpiffWorkflowException):
-        return "expression"
-    return "engine"
-
-
-def _failing_element(exc: BaseException) -> str | None:
-    """The BPMN element whose task was being worked on when `exc` was raised.
-
-    A plain exception (a timer value that is not ISO-8601, say) leaves no task in ERROR; the
-    innermost frame of the traceback that holds a task tells which element it was.
-    """
-    found = None
-    trace = exc.__traceback__
-    while trace is not None:
-        for name in ("my_task", "task"):
-            candidate = trace.tb_frame.f_locals.get(name)
-            bpmn_id = getattr(getattr(candidate, "task_spec", None), "bpmn_id", None)
-            if bpmn_id:
-                found = bpmn_id
-                break
-        trace = trace.tb_next
-    return found
-
-
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
         return TimerEventDefinition.get_datetime(value)
-    except (ValueError, TypeError, OverflowError):
+    except ValueError:
         return None
 
 
@@ -401,10 +330,7 @@ def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
 
 
 def snapshot(
-    workflow: BpmnWorkflow,
-    error: str | None = None,
-    error_task: str | None = None,
-    error_kind: str | None = None,
+    workflow: BpmnWorkflow, error: str | None = None, error_task: str | None = None
 ) -> Snapshot:
     ready = ready_tasks(workflow)
     timer = next_timer_at(workflow)
@@ -420,7 +346,7 @@ def snapshot(
         status = "waiting_message"
     else:
         status = "running"
-    return Snapshot(status, ready, timer, error, error_task, error_kind)
+    return Snapshot(status, ready, timer, error, error_task)
 
 
 def task_data(run: Run, task_id: str) -> dict[str, Any]:

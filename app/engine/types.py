@@ -81,4 +81,3 @@ class Snapshot:
     next_timer_at: datetime | None
     error: str | None = None
     error_task_id: str | None = None
-    error_kind: str | None = None  # ERROR_KINDS: what failed, for a readable message

@@ -101,7 +101,6 @@ class ProcessInstance(db.Model):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error_message: Mapped[str | None] = mapped_column(Text)
     error_task: Mapped[str | None] = mapped_column(String(100))
-    error_kind: Mapped[str | None] = mapped_column(String(20))  # runner.error_kind
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

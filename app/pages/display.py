@@ -11,10 +11,10 @@ from flask import Flask
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from app.i18n import ROLE_NAMES, translated
+from app.i18n import ROLE_NAMES
 from app.models import CalibrationEntry
 from app.rules.grading import reason_text
-from app.services import instance_errors, notices
+from app.services import notices
 from app.services.permissions import is_centre_admin
 
 # China has one time zone and no daylight saving, so a fixed offset is exact.
@@ -143,7 +143,6 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["paren"] = paren
     app.jinja_env.filters["notice_text"] = notices.text_of
     app.jinja_env.filters["calibration_reason"] = calibration_reason
-    app.jinja_env.filters["error_summary"] = lambda i: translated(instance_errors.summary(i))
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_centre_admin=is_centre_admin,

@@ -182,14 +182,6 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     "expression": (_l("表达式错误：%(detail)s"), _l("请改为安全表达式。")),
     "bad_assignee": (_l("处理人变量错误：%(detail)s"), _l("请填写变量名。")),
     "bad_duration": (_l("时长错误：%(detail)s"), _l("请填写 ISO-8601 时长，例如 P10D。")),
-    "bad_timer": (
-        _l("定时器的值无法运行：%(detail)s"),
-        _l('请填写带引号的 ISO-8601 值，例如 "P7D" 或 "R3/P1M"。'),
-    ),
-    "bad_cardinality": (
-        _l("多实例数量无效：%(detail)s"),
-        _l("请填写 1 到 10000 之间的整数，或引用流程数据中的人员列表。"),
-    ),
     "message_forbidden": (
         _l("消息用法不受支持：%(detail)s"),
         _l("只能等待系统发送的消息。"),

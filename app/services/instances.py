@@ -92,7 +92,6 @@ def _save(
     instance.next_timer_at = snap.next_timer_at
     instance.error_message = snap.error
     instance.error_task = snap.error_task_id
-    instance.error_kind = snap.error_kind
     instance.updated_at = now
     if snap.status == "completed":
         instance.completed_at = now
@@ -271,23 +270,6 @@ def fire_timers(instance_id: int) -> Snapshot | None:
     snap = run.fire_timers()
     _save(instance, run, snap)
     return snap
-
-
-def record_failure(instance_id: int, exc: BaseException) -> None:
-    """Put an instance in `error` after a failure outside the engine's own run (whose work
-    was rolled back), so that it stops being retried and the centre sees why."""
-    instance = _lock(instance_id)
-    if instance.status in CLOSED:
-        return
-    instance.status = "error"
-    instance.error_message = f"{type(exc).__name__}: {exc}"[:2000]
-    instance.error_kind = "engine"
-    instance.updated_at = clock.now()
-    db.session.add(
-        InstanceEvent(
-            instance_id=instance.id, kind="error", detail={"message": instance.error_message}
-        )
-    )
 
 
 def deliver_message(instance_id: int, name: str, payload: Mapping[str, Any]) -> bool:

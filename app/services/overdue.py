@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import defer
 
 from app import clock
 from app.extensions import db
@@ -100,8 +99,6 @@ class Board:
     rows: list[Row]  # after every filter, sorted by age
     # before the level filter (so each count says what choosing that level would show)
     counts: dict[str, int] = field(default_factory=dict)
-    # instances of the viewer's departments stopped in `error`: nothing of theirs moves on
-    stopped: list[ProcessInstance] = field(default_factory=list)
 
     def _grouped(self, key: Callable[[Row], tuple]) -> list[Group]:
         groups: dict[tuple, list[Row]] = {}
@@ -255,20 +252,7 @@ def board(
         str(Level.RED_CARD): sum(r.escalation == Level.RED_CARD for r in every),
         "due_soon": sum(not r.overdue for r in every),
     }
-    stopped = (
-        select(ProcessInstance)
-        .options(defer(ProcessInstance.state, raiseload=True))
-        .where(
-            ProcessInstance.status == "error",
-            ProcessInstance.department_id.in_(permissions.supervised_departments(viewer)),
-        )
-    )
-    if year is not None:
-        stopped = stopped.join(Campaign).where(Campaign.year == year)
-    if department_id is not None:
-        stopped = stopped.where(ProcessInstance.department_id == department_id)
     return Board(
-        stopped=list(db.session.scalars(stopped.order_by(ProcessInstance.updated_at).limit(200))),
         now=now,
         soon_until=until,
         soon_days=soon_days,
