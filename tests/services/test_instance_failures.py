@@ -306,11 +306,23 @@ def test_the_modeler_and_the_import_refuse_it_too(api_as):
         api.post("/api/v1/modeler/drafts/annual_cycle/publish"), 422, "validation_failed"
     )
     assert [p["code"] for p in error["problems"]] == ["bad_timer"]
-    imported = api.post("/api/v1/definitions/import", **multipart("file", "x.bpmn", data))
-    assert imported.status_code == 422, imported.get_data(as_text=True)
-    report = imported.get_json()["error"]
-    assert "bad_timer" in str(report)
-    assert "w" in str(report)
+    imported = error_of(
+        api.post("/api/v1/definitions/import", **multipart("file", "x.bpmn", data)),
+        422,
+        "validation_failed",
+    )
+    assert [(p["code"], p["element_id"], p["message"]) for p in imported["problems"]] == [
+        ("bad_timer", "w", "定时设置无法执行。")
+    ]
+    assert imported["problems"][0]["line"] == _value_line(data, b'id="w"')
+    uploaded = error_of(
+        api.post("/api/v1/definitions", **multipart("file", "x.bpmn", data)),
+        422,
+        "validation_failed",
+    )
+    assert [(p["code"], p["element_id"], p["line"]) for p in uploaded["problems"]] == [
+        ("bad_timer", "w", _value_line(data, b"xsi:type"))
+    ]
     assert definitions.latest("annual_cycle").version == 1
 
 
