@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from app import clock
+from app.extensions import db
 from app.services import escalation, mail, timers
 
 log = logging.getLogger(__name__)
@@ -25,19 +26,30 @@ class TimerScheduler:
         self.scheduler = BackgroundScheduler(timezone="UTC")
 
     def sweep(self) -> int:
-        """Fire due timers, then escalate overdue steps, then send the notices' emails."""
+        """Fire due timers, then escalate overdue steps, then send the notices' emails: each
+        job on its own, so one failing never skips the others."""
+        fired = 0
+        earliest = None
         with self.app.app_context():
-            try:
-                fired = timers.sweep()
-                earliest = timers.earliest_due()
-            except Exception:
-                log.exception("timer sweep failed")
-                return 0
-            for name, job in (("escalation", escalation.sweep), ("mail", mail.deliver_pending)):
+            jobs = (
+                ("timer sweep", timers.sweep),
+                ("escalation", escalation.sweep),
+                ("mail", mail.deliver_pending),
+            )
+            for name, job in jobs:
                 try:
-                    job()
+                    result = job()
                 except Exception:
                     log.exception("%s job failed", name)
+                    db.session.rollback()
+                    continue
+                if job is timers.sweep:
+                    fired = result
+            try:
+                earliest = timers.earliest_due()
+            except Exception:
+                log.exception("reading the next due timer failed")
+                db.session.rollback()
         if fired:
             log.info("timer sweep woke %d instance(s)", fired)
         self._arm(earliest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.models.process import INSTANCE_STATUSES
+from app.services import instance_errors
 
 # Ids are 32-bit INTEGER columns: a larger number in a URL is an unknown id (404), never a
 # database overflow (500).
@@ -116,6 +117,12 @@ class InstanceSchema(Schema):
     next_timer_at = fields.DateTime(allow_none=True)
     error_message = fields.String(allow_none=True)
     error_task = fields.String(allow_none=True)
+    error_code = fields.String(allow_none=True)
+    # Why it is in error, as a sentence in Chinese (None when it is not).
+    error_text = fields.Function(
+        lambda i: str(reason) if (reason := instance_errors.of(i)) is not None else None,
+        allow_none=True,
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)

@@ -7,6 +7,7 @@ structural errors only it knows about. Nothing is compiled while any problem rem
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from app.engine import expressions
+from app.engine import expressions, run_values
 from app.engine.types import Catalog, CompiledProcess, Problem
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -199,7 +200,9 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
                 )
             )
         due = props.get("dueIn")
-        if due is not None and not ISO_DURATION.match(due):
+        if due is not None and (
+            not ISO_DURATION.match(due) or run_values.timer_problem("timeDuration", due)
+        ):
             found.append(
                 _problem(
                     "bad_duration", f"dueIn {due!r} is not an ISO-8601 duration", node, filename
@@ -212,11 +215,39 @@ def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = Non
         found += _lint_expression(node.text, node, filename, "condition")
     timer_paths = "//bpmn:timeDuration | //bpmn:timeDate | //bpmn:timeCycle"
     for node in root.xpath(timer_paths, namespaces=NS):
-        found += _lint_expression(node.text, node, filename, "timer")
+        found += _lint_expression(node.text, node, filename, "timer") or _literal_problems(
+            node, filename
+        )
     mi_paths = "//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:loopCondition"
     for node in root.xpath(mi_paths, namespaces=NS):
-        found += _lint_expression(node.text, node, filename, "loop")
+        found += _lint_expression(node.text, node, filename, "loop") or _literal_problems(
+            node, filename
+        )
     return found
+
+
+def _literal_problems(node: etree._Element, filename: str | None) -> list[Problem]:
+    """A timer or loop count written as a plain value is checked now, the way the engine will
+    read it (a computed one is checked when it is evaluated: `app.engine.run_values`)."""
+    kind = etree.QName(node).localname
+    if kind not in run_values.TIMER_KINDS and kind != "loopCardinality":
+        return []
+    try:
+        value = ast.literal_eval((node.text or "").strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return []  # not a literal: an expression over the task's data
+    if kind == "loopCardinality":
+        code, reason = "bad_cardinality", run_values.cardinality_problem(value)
+    else:
+        code, reason = "bad_timer", run_values.timer_problem(kind, value)
+    if reason is None:
+        return []
+    # Named by the event or task it belongs to (what the modeler shows), at the value's line.
+    owner = node.getparent()
+    if owner is not None and owner.getparent() is not None:
+        owner = owner.getparent()
+    located = _problem(code, reason, owner, filename)
+    return [Problem(code, reason, located.element_id, node.sourceline, filename)]
 
 
 _MESSAGE_CATCHERS = {"intermediateCatchEvent", "boundaryEvent"}

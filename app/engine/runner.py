@@ -8,6 +8,7 @@ per definition version) and `Snapshot`s.
 from __future__ import annotations
 
 import json
+import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.definitions import SERIALIZER
-from app.engine.script_engine import HandlerFailed, SafeScriptEngine, ServiceCaller
+from app.engine.expressions import ExpressionError
+from app.engine.script_engine import HandlerFailed, SafeScriptEngine, ServiceCaller, ValueRefused
 from app.engine.types import CompletedStep, ReadyTask, Snapshot
 
 SPEC_KEYS = ("spec", "subprocess_specs")
@@ -45,8 +47,31 @@ _HISTORY_KINDS = {
 }
 
 
+# Kinds of failure a step can end in; the pages say each in the reader's language.
+ERROR_CODES = (
+    "bad_timer",  # a timer's value is not an ISO-8601 duration, date or cycle
+    "bad_cardinality",  # a multi-instance count is not a whole number >= 0
+    "handler_failed",  # a service task's handler raised
+    "expression_failed",  # a condition, parameter or other expression could not be evaluated
+    "step_failed",  # any other error the engine reported on a task
+    "engine_crashed",  # the engine raised something it does not report as a task error
+)
+
+
 class TaskNotFound(Exception):
     pass
+
+
+class StepCrashed(Exception):
+    """The engine raised an exception that is not one of its task errors: the in-memory
+    workflow cannot be trusted, so the caller throws this run away (rolls back) and records
+    the failure on the instance instead of saving the state."""
+
+    def __init__(self, detail: str, bpmn_id: str | None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.bpmn_id = bpmn_id
+        self.code = "engine_crashed"
 
 
 class NotWaitingForMessage(Exception):
@@ -79,22 +104,36 @@ class Run:
             )
         )
 
-    def step(self) -> Snapshot:
-        """Run automatic work until only people or timers can move the workflow on."""
+    def step(self, first: Callable[[], None] | None = None) -> Snapshot:
+        """Run automatic work (after `first`, if given) until only people or timers can move
+        the workflow on. A task error ends in an `error` snapshot; anything else the engine
+        raises becomes `StepCrashed`."""
         try:
+            if first is not None:
+                first()
             self.workflow.do_engine_steps(did_complete_task=self._record)
         except SpiffWorkflowException as exc:
-            return snapshot(self.workflow, error=_cause(exc), error_task=_error_task(self.workflow))
+            return snapshot(
+                self.workflow,
+                error=_cause(exc),
+                error_task=_error_task(self.workflow, exc),
+                error_code=_error_code(exc),
+            )
+        except Exception as exc:
+            raise StepCrashed(_cause(exc), _crashed_task(exc)) from exc
         return snapshot(self.workflow)
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> Snapshot:
         task = _get_task(self.workflow, task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id, TaskState.get_name(task.state))
-        task.set_data(**dict(data))
-        task.run()
-        self._record(task)
-        return self.step()
+
+        def run_task() -> None:
+            task.set_data(**dict(data))
+            task.run()
+            self._record(task)
+
+        return self.step(run_task)
 
     def send_message(self, name: str, payload: Mapping[str, Any]) -> Snapshot:
         """Deliver a message to the catch event waiting for it, then run on."""
@@ -107,8 +146,7 @@ class Run:
 
     def fire_timers(self) -> Snapshot:
         """A wake-up: timers first (marks due ones READY), then run their branches."""
-        self.workflow.refresh_timers()
-        return self.step()
+        return self.step(self.workflow.refresh_timers)
 
     def retry(self) -> Snapshot:
         """Reset every errored task to READY and run again."""
@@ -257,9 +295,51 @@ def _cause(exc: BaseException) -> str:
     return f"{type(innermost).__name__}: {innermost}"
 
 
-def _error_task(workflow: BpmnWorkflow) -> str | None:
+def _error_task(workflow: BpmnWorkflow, exc: BaseException | None = None) -> str | None:
     errored = workflow.get_tasks(state=TaskState.ERROR)
-    return errored[0].task_spec.bpmn_id if errored else None
+    if errored:
+        return errored[0].task_spec.bpmn_id
+    task = getattr(exc, "task", None)  # a timer's task is not set to ERROR by the engine
+    return getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending += [getattr(current, "exception", None), current.__cause__, current.__context__]
+    return found
+
+
+def _error_code(exc: SpiffWorkflowException) -> str:
+    chain = _chain(exc)
+    for current in chain:
+        if isinstance(current, ValueRefused):
+            return current.code
+        if isinstance(current, HandlerFailed):
+            return "handler_failed"
+    if any(isinstance(c, ExpressionError | SyntaxError | NameError) for c in chain):
+        return "expression_failed"
+    if "evaluating expression" in str(exc):
+        return "expression_failed"
+    return "step_failed"
+
+
+def _crashed_task(exc: BaseException) -> str | None:
+    """The BPMN id of the task SpiffWorkflow was working on when it raised a plain exception:
+    such exceptions carry no task, so it is read from the innermost `my_task` of the
+    traceback (SpiffWorkflow's name for the task every spec method works on)."""
+    bpmn_id = None
+    for frame, _line in traceback.walk_tb(exc.__traceback__):
+        task = frame.f_locals.get("my_task")
+        spec_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        if isinstance(spec_id, str):
+            bpmn_id = spec_id
+    return bpmn_id
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -330,7 +410,10 @@ def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
 
 
 def snapshot(
-    workflow: BpmnWorkflow, error: str | None = None, error_task: str | None = None
+    workflow: BpmnWorkflow,
+    error: str | None = None,
+    error_task: str | None = None,
+    error_code: str | None = None,
 ) -> Snapshot:
     ready = ready_tasks(workflow)
     timer = next_timer_at(workflow)
@@ -346,7 +429,7 @@ def snapshot(
         status = "waiting_message"
     else:
         status = "running"
-    return Snapshot(status, ready, timer, error, error_task)
+    return Snapshot(status, ready, timer, error, error_task, error_code)
 
 
 def task_data(run: Run, task_id: str) -> dict[str, Any]:

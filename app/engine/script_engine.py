@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from app.engine import expressions
+from app.engine import expressions, run_values
 
 # (handler name, evaluated parameters, task data) -> JSON-serialisable result
 ServiceCaller = Callable[[str, dict[str, Any], Mapping[str, Any]], Any]
@@ -23,6 +23,14 @@ ServiceCaller = Callable[[str, dict[str, Any], Mapping[str, Any]], Any]
 
 class ScriptsForbidden(Exception):
     pass
+
+
+class ValueRefused(WorkflowTaskException):
+    """An evaluated timer or loop count the engine cannot run (`app.engine.run_values`)."""
+
+    def __init__(self, code: str, reason: str, task) -> None:
+        super().__init__(reason, task=task)
+        self.code = code
 
 
 class HandlerFailed(Exception):
@@ -51,6 +59,13 @@ class SafeScriptEngine(PythonScriptEngine):
     def __init__(self, call_service: ServiceCaller | None = None) -> None:
         super().__init__(environment=SafeEnvironment())
         self._call_service = call_service or _no_services
+
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        refused = run_values.evaluated_problem(task.task_spec, expression, value)
+        if refused is not None:
+            raise ValueRefused(*refused, task=task)
+        return value
 
     def validate(self, expression):
         refused = expressions.problems(expression)

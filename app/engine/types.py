@@ -81,3 +81,5 @@ class Snapshot:
     next_timer_at: datetime | None
     error: str | None = None
     error_task_id: str | None = None
+    # What kind of failure `error` is (app.engine.runner.ERROR_CODES), to say it in words.
+    error_code: str | None = None

@@ -101,6 +101,8 @@ class ProcessInstance(db.Model):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error_message: Mapped[str | None] = mapped_column(Text)
     error_task: Mapped[str | None] = mapped_column(String(100))
+    # The kind of failure (app.engine.runner.ERROR_CODES): pages say it in the reader's language.
+    error_code: Mapped[str | None] = mapped_column(String(32))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

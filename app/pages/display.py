@@ -11,10 +11,10 @@ from flask import Flask
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from app.i18n import ROLE_NAMES
+from app.i18n import ROLE_NAMES, translated
 from app.models import CalibrationEntry
 from app.rules.grading import reason_text
-from app.services import notices
+from app.services import instance_errors, notices
 from app.services.permissions import is_centre_admin
 
 # China has one time zone and no daylight saving, so a fixed offset is exact.
@@ -136,6 +136,12 @@ def html_lang() -> str:
     return "en" if str(get_locale()) == "en" else "zh-CN"
 
 
+def instance_error(instance) -> str:
+    """Why an instance is in error, in the reader's language ('' when it is not)."""
+    reason = instance_errors.of(instance)
+    return str(translated(reason)) if reason is not None else ""
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["plain_number"] = plain_number
@@ -146,6 +152,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_centre_admin=is_centre_admin,
+        instance_error=instance_error,
         label=label,
         ROLES=ROLES,
         INSTANCE_STATUSES=INSTANCE_STATUSES,

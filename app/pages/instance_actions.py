@@ -18,7 +18,7 @@ from app.models import HumanTask, ProcessInstance
 from app.pages.display import INSTANCE_STATUSES, label
 from app.pages.views import actor, bp
 from app.services import assignments, instances
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, InstanceFailed, Invalid, NotFound
 from app.services.transactions import unit_of_work
 
 
@@ -49,6 +49,8 @@ def _act(
         unit_of_work(lambda: service(instance_id, person, *args))
     except Invalid:
         flash(_reason_refused(), "error")
+    except InstanceFailed:  # recorded on the instance: the page says why
+        flash(_("操作未能完成：流程运行出错，原因见本页。"), "error")
     except Conflict:
         flash(wrong_state % {"status": _status_of(instance_id)}, "error")
     else:

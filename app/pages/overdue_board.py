@@ -24,7 +24,7 @@ from app.errors import flatten_fields
 from app.exports import safe_cell
 from app.pages.display import BEIJING, ESCALATION_CARDS, ROLES, label, local_time
 from app.pages.views import actor, bp
-from app.services import overdue, permissions
+from app.services import instance_errors, overdue, permissions
 from app.services.errors import Forbidden, ServiceError
 
 LEVEL_NAMES = {
@@ -93,6 +93,9 @@ def overdue_board():
             board=board,
             groups=groups,
             group=group,
+            stalled=instance_errors.in_error(person, query.get("year"), query.get("department_id"))
+            if query
+            else [],
             filters=given,
             errors=errors,
             unlevelled={k: v for k, v in given.items() if k != "level"},

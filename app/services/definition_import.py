@@ -182,6 +182,14 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     "expression": (_l("表达式错误：%(detail)s"), _l("请改为安全表达式。")),
     "bad_assignee": (_l("处理人变量错误：%(detail)s"), _l("请填写变量名。")),
     "bad_duration": (_l("时长错误：%(detail)s"), _l("请填写 ISO-8601 时长，例如 P10D。")),
+    "bad_timer": (
+        _l("定时设置无法执行。"),
+        _l("请填写 ISO-8601 时长、日期或周期，例如 P10D、2026-03-31T09:00:00+08:00 或 R3/PT1H。"),
+    ),
+    "bad_cardinality": (
+        _l("多实例数量无法执行。"),
+        _l("请填写不小于零的整数，或计算出整数的表达式。"),
+    ),
     "message_forbidden": (
         _l("消息用法不受支持：%(detail)s"),
         _l("只能等待系统发送的消息。"),

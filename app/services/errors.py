@@ -40,3 +40,16 @@ class Invalid(ServiceError):
 class Busy(ServiceError):
     status = 503
     code = "busy"
+
+
+class InstanceFailed(Conflict):
+    """A step of one instance failed unexpectedly. Its writes are rolled back; then
+    `after_rollback` (run by `transactions.unit_of_work` in a fresh transaction) records the
+    failure on the instance, which stays in `error` until the centre retries it."""
+
+    code = "instance_error"
+
+    def __init__(self, message: str, instance_id: int, after_rollback, **extra: Any) -> None:
+        super().__init__(message, instance_id=instance_id, **extra)
+        self.instance_id = instance_id
+        self.after_rollback = after_rollback

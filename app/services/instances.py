@@ -34,8 +34,16 @@ from app.models import (
     ProcessInstance,
 )
 from app.services import assignments, audit, definitions, permissions
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import (
+    Conflict,
+    Forbidden,
+    InstanceFailed,
+    Invalid,
+    NotFound,
+    ServiceError,
+)
 from app.services.letters import LetterStateError
+from app.services.transactions import is_contention
 
 ANNUAL_CYCLE = "annual_cycle"
 CLOSED = ("completed", "terminated")
@@ -92,6 +100,7 @@ def _save(
     instance.next_timer_at = snap.next_timer_at
     instance.error_message = snap.error
     instance.error_task = snap.error_task_id
+    instance.error_code = snap.error_code if snap.error else None
     instance.updated_at = now
     if snap.status == "completed":
         instance.completed_at = now
@@ -116,10 +125,65 @@ def _save(
                 kind="error",
                 bpmn_id=snap.error_task_id,
                 name=instance.definition.elements.get(snap.error_task_id or "", snap.error_task_id),
-                detail={"message": snap.error},
+                detail={"message": snap.error, "code": snap.error_code},
             )
         )
     _project(instance, snap, completed_ids, actor, acted_task)
+
+
+ERROR_DETAIL_MAX = 2000
+
+
+def _detail(exc: BaseException) -> str:
+    if isinstance(exc, runner.StepCrashed):
+        return exc.detail[:ERROR_DETAIL_MAX]
+    return f"{type(exc).__name__}: {exc}"[:ERROR_DETAIL_MAX]
+
+
+def _failed(instance_id: int, exc: Exception) -> InstanceFailed:
+    """The failure of one instance's step, to raise once its writes are rolled back: the
+    instance is then put in `error` with the reason in a fresh transaction (`after_rollback`),
+    keeping the state it had before the step, so a retry runs the step again."""
+    detail = _detail(exc)
+    bpmn_id = getattr(exc, "bpmn_id", None)
+    code = "engine_crashed"
+
+    def record() -> None:
+        instance = _lock(instance_id)
+        if instance.status in CLOSED:
+            return
+        instance.status = "error"
+        instance.error_message = detail
+        instance.error_task = bpmn_id
+        instance.error_code = code
+        instance.updated_at = clock.now()
+        db.session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                kind="error",
+                bpmn_id=bpmn_id,
+                name=instance.definition.elements.get(bpmn_id or "", bpmn_id),
+                detail={"message": detail, "code": code},
+            )
+        )
+        db.session.flush()
+
+    return InstanceFailed(
+        f"instance {instance_id} failed at {bpmn_id or 'a step'}: {detail}",
+        instance_id,
+        record,
+        error_code=code,
+        element_id=bpmn_id,
+    )
+
+
+def _passes(exc: Exception) -> bool:
+    """Errors that are answers, not failures of the instance: the caller's own 4xx, the
+    engine's "not ready / not waiting", and lock contention the unit of work retries."""
+    return isinstance(
+        exc,
+        ServiceError | runner.TaskNotReady | runner.NotWaitingForMessage | LetterStateError,
+    ) or is_contention(exc)
 
 
 def _project(instance, snap, completed_ids, actor, acted_task) -> None:
@@ -200,14 +264,24 @@ def start(
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(f"{department.name} already has a {year} instance") from exc
-    run = runner.start(
-        definition.specs,
-        _service_caller(instance),
-        {"instance_id": instance.id, "department_id": department.id, "year": year},
-        definition.spec_hash,
-    )
-    db.session.add(InstanceEvent(instance_id=instance.id, actor_id=actor.id, kind="started"))
-    _save(instance, run, run.step(), actor)
+    try:
+        run = runner.start(
+            definition.specs,
+            _service_caller(instance),
+            {"instance_id": instance.id, "department_id": department.id, "year": year},
+            definition.spec_hash,
+        )
+        db.session.add(InstanceEvent(instance_id=instance.id, actor_id=actor.id, kind="started"))
+        _save(instance, run, run.step(), actor)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        # Nothing is kept (the unit of work rolls back): the diagram must be fixed first.
+        raise Conflict(
+            f"version {definition.version} of {process_key!r} cannot start: {_detail(exc)}",
+            error_code="engine_crashed",
+            element_id=getattr(exc, "bpmn_id", None),
+        ) from exc
     audit.record(
         "instance.start", actor, "instance", instance.id, department_id=department.id, year=year
     )
@@ -244,7 +318,12 @@ def complete_task(human_task_id: int, actor: Person, payload: Any) -> HumanTask:
     if instance.status in CLOSED + PAUSED:
         raise Conflict(f"the instance is {instance.status}")
 
-    run = _load(instance)
+    try:
+        run = _load(instance)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        raise _failed(instance.id, exc) from exc
     try:
         with db.session.begin_nested():
             task_data = form.effect(Submission(instance, task, actor), data)
@@ -252,9 +331,13 @@ def complete_task(human_task_id: int, actor: Person, payload: Any) -> HumanTask:
         raise Conflict(str(exc)) from exc
     try:
         snap = run.complete(task.task_id, task_data)
+        _save(instance, run, snap, actor, task)
     except runner.TaskNotReady as exc:
         raise Conflict(f"this task is {exc.state}") from exc
-    _save(instance, run, snap, actor, task)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        raise _failed(instance.id, exc) from exc
     audit.record(
         "task.complete", actor, "human_task", task.id, bpmn_id=task.bpmn_id, instance_id=instance.id
     )
@@ -266,9 +349,14 @@ def fire_timers(instance_id: int) -> Snapshot | None:
     instance = _lock(instance_id)
     if instance.status in CLOSED + PAUSED:
         return None
-    run = _load(instance)
-    snap = run.fire_timers()
-    _save(instance, run, snap)
+    try:
+        run = _load(instance)
+        snap = run.fire_timers()
+        _save(instance, run, snap)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        raise _failed(instance_id, exc) from exc
     return snap
 
 
@@ -279,14 +367,19 @@ def deliver_message(instance_id: int, name: str, payload: Mapping[str, Any]) -> 
     instance = _lock(instance_id)
     if instance.status in CLOSED + PAUSED:
         return False
-    run = _load(instance)
-    if name not in runner.waiting_messages(run.workflow):
-        return False
-    snap = run.send_message(name, payload)
-    db.session.add(
-        InstanceEvent(instance_id=instance.id, kind="message", name=name, detail=dict(payload))
-    )
-    _save(instance, run, snap)
+    try:
+        run = _load(instance)
+        if name not in runner.waiting_messages(run.workflow):
+            return False
+        snap = run.send_message(name, payload)
+        db.session.add(
+            InstanceEvent(instance_id=instance.id, kind="message", name=name, detail=dict(payload))
+        )
+        _save(instance, run, snap)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        raise _failed(instance_id, exc) from exc
     return True
 
 
@@ -296,7 +389,6 @@ def retry(instance_id: int, actor: Person) -> ProcessInstance:
     instance = _lock(instance_id)
     if instance.status != "error":
         raise Conflict(f"the instance is {instance.status}, not in error")
-    run = _load(instance)
     db.session.add(
         InstanceEvent(
             instance_id=instance.id,
@@ -305,7 +397,13 @@ def retry(instance_id: int, actor: Person) -> ProcessInstance:
             detail={"previous_error": instance.error_message},
         )
     )
-    _save(instance, run, run.retry(), actor)
+    try:
+        run = _load(instance)
+        _save(instance, run, run.retry(), actor)
+    except Exception as exc:
+        if _passes(exc):
+            raise
+        raise _failed(instance_id, exc) from exc
     audit.record("instance.retry", actor, "instance", instance.id)
     return instance
 

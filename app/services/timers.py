@@ -6,6 +6,7 @@ processes, web workers) can run at once without firing a timer twice.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,20 +15,25 @@ from app import clock
 from app.extensions import db
 from app.models import ProcessInstance
 from app.services import instances
+from app.services.errors import InstanceFailed
 from app.services.transactions import unit_of_work
 
+log = logging.getLogger(__name__)
 ACTIVE = ("running", "waiting_people", "waiting_timer", "waiting_message")
 
 
-def _claim_one(now: datetime) -> int | None:
-    """Lock one due instance (skipping those another sweep holds) and wake it."""
-    instance_id = db.session.scalars(
-        select(ProcessInstance.id)
+def _claim_one(now: datetime, skip: set[int]) -> int | None:
+    """Lock one due instance (skipping those another sweep holds, and those that failed in
+    this sweep) and wake it."""
+    due = select(ProcessInstance.id).where(
         # SpiffWorkflow fires a timer strictly after its due time.
-        .where(ProcessInstance.next_timer_at < now, ProcessInstance.status.in_(ACTIVE))
-        .order_by(ProcessInstance.next_timer_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+        ProcessInstance.next_timer_at < now,
+        ProcessInstance.status.in_(ACTIVE),
+    )
+    if skip:
+        due = due.where(ProcessInstance.id.not_in(skip))
+    instance_id = db.session.scalars(
+        due.order_by(ProcessInstance.next_timer_at).limit(1).with_for_update(skip_locked=True)
     ).first()
     if instance_id is not None:
         instances.fire_timers(instance_id)
@@ -35,11 +41,19 @@ def _claim_one(now: datetime) -> int | None:
 
 
 def sweep(limit: int = 10_000) -> int:
-    """Fire every timer due now; returns how many instances were woken."""
+    """Fire every timer due now; returns how many instances were woken. An instance whose
+    wake-up fails is put in `error` (by `instances.fire_timers`) and the sweep goes on."""
     now = clock.now()
     fired = 0
-    while fired < limit:
-        if unit_of_work(lambda: _claim_one(now)) is None:
+    failed: set[int] = set()
+    while fired + len(failed) < limit:
+        try:
+            claimed = unit_of_work(lambda: _claim_one(now, failed))
+        except InstanceFailed as exc:
+            log.warning("timer of instance %s failed: %s", exc.instance_id, exc.message)
+            failed.add(exc.instance_id)
+            continue
+        if claimed is None:
             break
         fired += 1
     return fired

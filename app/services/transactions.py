@@ -34,6 +34,20 @@ def is_contention(exc: BaseException) -> bool:
     return False
 
 
+def _record_after_rollback(exc: Exception) -> None:
+    """A failure that must leave a trace (an instance's step that crashed) records it in a
+    fresh transaction, after everything the failed work wrote was rolled back."""
+    record = getattr(exc, "after_rollback", None)
+    if not callable(record):
+        return
+    try:
+        record()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("could not record a failure after its rollback")
+
+
 def unit_of_work(work: Callable[[], T]) -> T:
     attempts = current_app.config["LOCK_RETRIES"]
     for attempt in range(attempts):
@@ -46,6 +60,7 @@ def unit_of_work(work: Callable[[], T]) -> T:
             if not is_contention(exc) or attempt == attempts - 1:
                 if is_contention(exc):
                     raise Busy("the instance is busy; try again") from exc
+                _record_after_rollback(exc)
                 raise
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
     raise AssertionError("unreachable")

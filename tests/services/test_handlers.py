@@ -80,7 +80,8 @@ def test_a_failing_handler_puts_the_instance_in_error_with_its_real_cause(probe)
     assert "NameError" not in instance.error_message and "script" not in instance.error_message
     [error] = [e for e in _events(instance) if e.kind == "error"]
     assert (error.bpmn_id, error.name) == ("call_probe", "调用测试处理器")
-    assert error.detail == {"message": instance.error_message}
+    assert error.detail == {"message": instance.error_message, "code": "handler_failed"}
+    assert instance.error_code == "handler_failed"
     # the handler got its evaluated parameters, and its write was rolled back
     assert probe.calls == [{"instance_id": instance.id, "label": "第一次", "amount": 26}]
     assert _half_written() == 0
