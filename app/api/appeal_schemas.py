@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas import MAX_ID, YEAR_RANGE
+from app.services import appeals
 
 
 class PersonRefSchema(Schema):
@@ -65,3 +66,11 @@ class AppealSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     adjustment = fields.Dict(allow_none=True)
+    decision_due_at = fields.Function(
+        lambda a: appeals.decision_due(a).isoformat(),
+        metadata={"description": "when the review panel's decision is due"},
+    )
+    late = fields.Function(
+        lambda a: appeals.decided_late(a),
+        metadata={"description": "decided after the limit, or undecided past it"},
+    )

@@ -23,7 +23,8 @@ may be JSON numbers or numeric strings; the normalised document writes decimals 
                     version null = the latest stored version, or a pinned version number
     appeal          window_days 7 (1..30), decision_days 7 (1..30)
     escalation      remind_hours 24 (0..720) before a step's due time, red_after_working_days
-                    2 (0..30) after it (see app.rules.escalation)
+                    2 (0..30) after it, group_supervisor centre_admin: the role a city-wide
+                    group's red cards go to (see app.rules.escalation)
 
 Field errors are reported per dotted path ("rater_weights.leader", "composition"), all at once.
 """
@@ -47,6 +48,8 @@ from app.rules.outcomes import EXCELLENT_BONUS_RANGE, OutcomePolicy
 
 DEFAULT_QUOTA_SHARE = QuotaRule().share  # 20: the highest share without an approval
 MAX_APPROVED_SHARE = QuotaRule().max_share  # 25: the highest share an approval may grant
+# Roles that may supervise a city-wide group's overdue steps (receive its red cards).
+GROUP_SUPERVISOR_ROLES = frozenset({"centre_admin", "review_panel", "assessment_group"})
 DECISION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 TEXT_MAX = 200
 
@@ -78,7 +81,11 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         },
         "grade_table": {"decision": "grade_bands", "version": None},
         "appeal": {"window_days": 7, "decision_days": 7},
-        "escalation": {"remind_hours": 24, "red_after_working_days": 2},
+        "escalation": {
+            "remind_hours": 24,
+            "red_after_working_days": 2,
+            "group_supervisor": "centre_admin",
+        },
     }
 )
 
@@ -297,6 +304,13 @@ def parse(doc: Any) -> CampaignSettings:
     e = r.section(doc, "escalation")
     remind_hours = r.integer(e["remind_hours"], "escalation.remind_hours", 0, 720)
     red_days = r.integer(e["red_after_working_days"], "escalation.red_after_working_days", 0, 30)
+    group_supervisor = e["group_supervisor"]
+    if not isinstance(group_supervisor, str) or group_supervisor not in GROUP_SUPERVISOR_ROLES:
+        r.fail(
+            "escalation.group_supervisor",
+            Message("须为 %(roles)s 之一。", roles=sorted(GROUP_SUPERVISOR_ROLES)),
+        )
+        group_supervisor = None
 
     if r.errors:
         raise SettingsInvalid(r.errors)
@@ -337,7 +351,11 @@ def parse(doc: Any) -> CampaignSettings:
         },
         "grade_table": {"decision": decision, "version": version},
         "appeal": {"window_days": window, "decision_days": decision_days},
-        "escalation": {"remind_hours": remind_hours, "red_after_working_days": red_days},
+        "escalation": {
+            "remind_hours": remind_hours,
+            "red_after_working_days": red_days,
+            "group_supervisor": group_supervisor,
+        },
     }
     return CampaignSettings(
         aggregation=aggregation,
@@ -352,7 +370,7 @@ def parse(doc: Any) -> CampaignSettings:
         grade_decision_version=version,
         appeal_window_days=window,
         appeal_decision_days=decision_days,
-        escalation=EscalationPolicy(timedelta(hours=remind_hours), red_days),
+        escalation=EscalationPolicy(timedelta(hours=remind_hours), red_days, group_supervisor),
         document=document,
     )
 

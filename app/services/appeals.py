@@ -7,7 +7,10 @@
   deductions, the evaluation. One appeal per instance.
 - The review panel decides through `appeal_decide`: `uphold` keeps the result as it is;
   `adjust` gives corrected figures and the result is recomputed by the system
-  (`results.adjust_on_appeal`: calibration log, quota, ranks).
+  (`results.adjust_on_appeal`: calibration log, quota, ranks); corrections that change
+  neither the figures nor the grade are recorded as upheld. The decision is due the
+  campaign's `appeal.decision_days` (7) after filing (`decision_due`); a late one is marked
+  (`decided_late`), and the step's yellow card at the limit also tells the centre.
 - Who sees appeals (`permissions.may_view_appeals`): the centre, the review panel, and the
   department's own head and staff. Nobody else, not even the supervising leader.
 - `record_outcome` stores the department's outcome (`Outcome`) from the same computation as
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +49,20 @@ def terms(campaign: Campaign) -> dict[str, str]:
         "window": f"P{settings.appeal_window_days}D",
         "decision": f"P{settings.appeal_decision_days}D",
     }
+
+
+def decision_due(appeal: Appeal) -> datetime:
+    """When the review panel's decision is due: the campaign's decision days (7 by default)
+    after filing, as the diagram's timer on `decide_appeal` counts them."""
+    campaign = campaigns.get(appeal.year)
+    return appeal.filed_at + timedelta(days=campaigns.settings_of(campaign).appeal_decision_days)
+
+
+def decided_late(appeal: Appeal, now: datetime | None = None) -> bool:
+    """Decided after its limit, or still undecided past it."""
+    if appeal.status == "withdrawn":
+        return False
+    return (appeal.decided_at or now or clock.now()) > decision_due(appeal)
 
 
 def _result(instance: ProcessInstance) -> DepartmentResult:
@@ -108,19 +126,28 @@ def decide(instance: ProcessInstance, actor: Person, data: Mapping[str, Any]) ->
     if appeal is None or appeal.status != "filed":
         raise Conflict("there is no appeal waiting for a decision")
     reason = data["reason"].strip()
+    appeal.status = "upheld"
     if data["decision"] == "adjust":
-        appeal.adjustment = results.adjust_on_appeal(
+        adjustment = results.adjust_on_appeal(
             actor, appeal.year, appeal.department_id, data, reason
         )
-        appeal.status = "adjusted"
-    else:
-        appeal.status = "upheld"
+        appeal.adjustment = adjustment
+        # "adjusted" means the result changed; corrections that change nothing uphold it
+        if adjustment["before"] != adjustment["after"]:
+            appeal.status = "adjusted"
     appeal.decided_by_id = actor.id
     appeal.decided_at = clock.now()
     appeal.decision_reason = reason
     db.session.flush()
     audit.record(
-        "appeal.decide", actor, "appeal", appeal.id, decision=data["decision"], reason=reason
+        "appeal.decide",
+        actor,
+        "appeal",
+        appeal.id,
+        decision=data["decision"],
+        status=appeal.status,
+        reason=reason,
+        late=decided_late(appeal),
     )
     return appeal
 

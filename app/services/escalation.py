@@ -8,7 +8,9 @@ instance's campaign settings (`escalation`), working days from the centre's cale
 A sweep takes one step at a time under its row lock (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so racing sweeps never send a card twice), raises it to the level it has reached,
 and tells people: the reminder and the yellow card go to whoever the step waits for, the red
-card to the department's supervising leader(s). A step nobody can be told about goes to the
+card to the department's supervising leader(s), or for a step a city-wide group holds (the
+review panel, the assessment group) to the role that supervises the group (the centre by
+default). A step nobody can be told about goes to the
 centre. Each change is an instance event and an audit record.
 """
 
@@ -23,7 +25,14 @@ from app.extensions import db
 from app.models import Campaign, HumanTask, InstanceEvent, ProcessInstance
 from app.rules.calendar import WorkCalendar
 from app.rules.campaign_settings import parse
-from app.rules.escalation import EscalationPolicy, Level, is_escalation, level_at
+from app.rules.escalation import (
+    CITY_WIDE_GROUPS,
+    EscalationPolicy,
+    Level,
+    is_escalation,
+    level_at,
+    red_card_role,
+)
 from app.services import audit, calendar, notices, permissions, timers
 from app.services.transactions import unit_of_work
 
@@ -34,18 +43,23 @@ def _policies() -> dict[int, EscalationPolicy]:
     return {cid: parse(doc).escalation for cid, doc in rows}
 
 
-def _recipients(task: HumanTask, level: Level) -> list:
+def _recipients(task: HumanTask, level: Level, policy: EscalationPolicy) -> list:
     if level == Level.RED_CARD:
-        people = permissions.candidates("supervising_leader", task.department)
+        people = permissions.candidates(red_card_role(task.role, policy), task.department)
     else:
         people = notices.holders(task)
+        if level == Level.YELLOW_CARD and task.role in CITY_WIDE_GROUPS:
+            # a city-wide group's step past its limit (an appeal's 7 days) is the
+            # supervisor's to know at once, not two working days later
+            supervisors = permissions.candidates(policy.group_supervisor, task.department)
+            people = [*people, *(p for p in supervisors if p not in people)]
     return people or permissions.centre_admins()
 
 
 def _escalate(task: HumanTask, level: Level, policy: EscalationPolicy) -> None:
     due = task.due_at.astimezone(clock.LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
     told = notices.notify(
-        _recipients(task, level),
+        _recipients(task, level, policy),
         task.instance_id,
         str(level),
         department=task.department.name,

@@ -514,6 +514,10 @@ def adjust_on_appeal(
     return {"before": before, "after": after, "corrected": {k: f"{v}" for k, v in changes.items()}}
 
 
+# Grade changes the review panel's appeal decision makes (its reasons' kinds).
+APPEAL_REASONS = frozenset({"appeal", "appeal_quota_full"})
+
+
 def latest_changes(log: list[CalibrationEntry]) -> dict[int, CalibrationEntry]:
     """Each department's latest grade change (the log in order): what explains its grade."""
     latest: dict[int, CalibrationEntry] = {}
@@ -524,13 +528,19 @@ def latest_changes(log: list[CalibrationEntry]) -> dict[int, CalibrationEntry]:
 
 def grade_explained(row: DepartmentResult, latest: CalibrationEntry | None) -> bool:
     """The invariant: a grade is its band's, or the latest change to it was automatic (the
-    quota, the quarterly rule, an appeal) or approved by the centre."""
+    quota, the quarterly rule), the review panel's appeal decision, or approved by the
+    centre."""
     if row.grade == row.band_grade:
         return True
+    by_appeal = (
+        any(part.get("kind") in APPEAL_REASONS for part in (latest.reason_parts or []))
+        if latest is not None
+        else False
+    )
     return (
         latest is not None
         and latest.to_grade == row.grade
-        and (latest.automatic or bool(latest.approved_by and latest.approval_ref))
+        and (latest.automatic or by_appeal or bool(latest.approved_by and latest.approval_ref))
     )
 
 

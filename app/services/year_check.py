@@ -7,7 +7,8 @@ year (`flask simulate-year`) ends with this check and fails on any violation.
 
 Checked today: the 优秀 cap; every grade inside its band unless an automatic or approved change
 explains it; ballots voided by the configured rules on whole sheets (each computed result's
-evaluation equals a fresh one); no card on a step finished in time.
+evaluation equals a fresh one); no card on a step finished in time; every appeal decided within
+its limit or escalated, and "adjusted" only where the result changed.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.i18n import Message
-from app.models import Campaign, HumanTask, ProcessInstance
+from app.models import Appeal, Campaign, HumanTask, ProcessInstance
 from app.rules import aggregation, grading
 from app.rules.escalation import Level
-from app.services import ballots, campaigns, results, scoring
+from app.services import appeals, ballots, campaigns, results, scoring
 
 
 @dataclass(frozen=True)
 class Violation:
-    rule: str  # quota | grade_band | void_ballots | card_in_time
+    rule: str  # quota | grade_band | void_ballots | card_in_time | appeal_late | appeal_adjusted
     subject: str  # what it is about: a department code, a task id
     message: Message
 
@@ -121,6 +122,43 @@ def _cards_in_time(campaign: Campaign) -> list[Violation]:
     ]
 
 
+def _appeals(campaign: Campaign) -> list[Violation]:
+    """Every appeal decided within its limit, or its step escalated (a card, which for the
+    review panel's step also tells the centre); "adjusted" only where the result changed."""
+    found = []
+    for appeal in db.session.scalars(select(Appeal).where(Appeal.year == campaign.year)):
+        if appeals.decided_late(appeal):
+            escalation = db.session.scalar(
+                select(HumanTask.escalation).where(
+                    HumanTask.instance_id == appeal.instance_id,
+                    HumanTask.form_key == "appeal_decide",
+                )
+            )
+            if escalation not in (Level.YELLOW_CARD, Level.RED_CARD):
+                due = f"{appeals.decision_due(appeal):%Y-%m-%d}"
+                found.append(
+                    Violation(
+                        "appeal_late",
+                        str(appeal.id),
+                        Message(
+                            "申诉 %(appeal)s 超过复核期限（%(due)s）才办结，却没有升级督办。",
+                            appeal=appeal.id,
+                            due=due,
+                        ),
+                    )
+                )
+        adjustment = appeal.adjustment or {}
+        if appeal.status == "adjusted" and adjustment.get("before") == adjustment.get("after"):
+            found.append(
+                Violation(
+                    "appeal_adjusted",
+                    str(appeal.id),
+                    Message("申诉 %(appeal)s 记为“调整”，结果却没有变化。", appeal=appeal.id),
+                )
+            )
+    return found
+
+
 def check(year: int) -> list[Violation]:
     """Every broken invariant of the year's campaign; empty when the year holds."""
     campaign = campaigns.get(year)
@@ -131,4 +169,5 @@ def check(year: int) -> list[Violation]:
         *_grades(rows, results.latest_changes(log)),
         *_void_ballots(campaign, rows),
         *_cards_in_time(campaign),
+        *_appeals(campaign),
     ]
