@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +48,67 @@ def _safe_round(*args: Any) -> Any:
     return round(*args)
 
 
+# Every value an expression builds stays small: a string of at most MAX_VALUE_SIZE characters,
+# a list, tuple, set or dict of at most that many elements counting nested ones (a list of
+# 5,000 references to one 5,000-element list is 25 million). Task data is small (ids of a
+# department's people, a few figures), so the bound never bites a real diagram.
+MAX_VALUE_SIZE = 10_000
+# And every evaluation ends quickly, whatever it is given.
+MAX_SECONDS = 0.5
+_deadline: ContextVar[float] = ContextVar("expression_deadline", default=float("inf"))
+
+
+def _size(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
+    """Characters or elements in `value`, nested ones counted, up to just past `limit` (so
+    the count itself never walks a huge structure)."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return 1
+    total, pending = 0, [value]
+    while pending and total <= limit:
+        current = pending.pop()
+        items = list(current.items()) if isinstance(current, dict) else current
+        total += len(items)
+        pending.extend(i for i in items if isinstance(i, list | tuple | set | frozenset | dict))
+        total += sum(len(i) for i in items if isinstance(i, str | bytes))
+    return total
+
+
+def _bounded(value: Any) -> Any:
+    if time.monotonic() > _deadline.get():
+        raise ExpressionError(f"evaluation took longer than {MAX_SECONDS} s")
+    if _size(value) > MAX_VALUE_SIZE:
+        raise ExpressionError(f"value larger than {MAX_VALUE_SIZE} characters or elements")
+    return value
+
+
+def _checked(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` with its arguments and its result held to the size and time bounds."""
+
+    def call(*args: Any) -> Any:
+        for arg in args:
+            _bounded(arg)
+        return _bounded(function(*args))
+
+    return call
+
+
+def _safe_sum(*args: Any) -> Any:
+    """Sums of numbers only: `sum(lists, [])` would grow quadratically."""
+    items = list(args[0]) if args else []
+    start = args[1] if len(args) > 1 else 0
+    if any(not isinstance(v, int | float | Decimal) for v in [*items, start]):
+        raise ExpressionError("sum adds numbers only")
+    return sum(items, start)
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str | bytes):
+        raise ExpressionError("% formatting is not allowed")
+    return operator.mod(a, b)
+
+
 FUNCTIONS: dict[str, Any] = {
     "abs": abs,
     "bool": bool,
@@ -55,8 +118,8 @@ FUNCTIONS: dict[str, Any] = {
     "max": max,
     "min": min,
     "round": _safe_round,
-    "str": str,
-    "sum": sum,
+    "str": _checked(str),
+    "sum": _checked(_safe_sum),
     "Decimal": Decimal,
 }
 
@@ -108,6 +171,16 @@ def problems(expression: str, extra_names: frozenset[str] = frozenset()) -> list
                 found.append(f"call of {ast.unparse(node.func)!r} is not allowed")
             elif node.keywords:
                 found.append("keyword arguments are not allowed")
+            elif node.func.id == "sum" and len(node.args) > 1 and not _is_number(node.args[1]):
+                found.append("sum adds numbers only")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _is_text(node.left):
+            found.append("% formatting is not allowed")
+        elif (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mult)
+            and _repeats_too_much(node)
+        ):
+            found.append(f"repetition beyond {MAX_VALUE_SIZE} characters or elements")
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
             if not (
@@ -119,6 +192,33 @@ def problems(expression: str, extra_names: frozenset[str] = frozenset()) -> list
     return found
 
 
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+
+
+def _literal_size(node: ast.AST) -> int | None:
+    """The size of a string, list or tuple literal (nested literals counted), else None."""
+    if _is_text(node):
+        return len(node.value)
+    if isinstance(node, ast.List | ast.Tuple):
+        return len(node.elts) + sum(_literal_size(e) or 0 for e in node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _literal_size(node.left), _literal_size(node.right)
+        for size, count in ((left, node.right), (right, node.left)):
+            if size is not None and _is_number(count):
+                return size * int(count.value)
+    return None
+
+
+def _repeats_too_much(node: ast.BinOp) -> bool:
+    size = _literal_size(node)
+    return size is not None and size > MAX_VALUE_SIZE
+
+
 def _safe_pow(base: Any, exponent: Any) -> Any:
     if abs(exponent) > MAX_EXPONENT or abs(base) > 10**6:
         raise ExpressionError("exponentiation too large")
@@ -126,12 +226,21 @@ def _safe_pow(base: Any, exponent: Any) -> Any:
 
 
 def _safe_mult(a: Any, b: Any) -> Any:
+    for seq, count in ((a, b), (b, a)):
+        sequence = isinstance(seq, str | bytes | list | tuple) and isinstance(count, int)
+        if sequence and _size(seq) * count > MAX_VALUE_SIZE:  # refused before it is built
+            raise ExpressionError(f"repetition beyond {MAX_VALUE_SIZE} characters or elements")
     if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
         raise ExpressionError("multiplication too large")
     return simpleeval.safe_mult(a, b)
 
 
-_OPERATORS = {**simpleeval.DEFAULT_OPERATORS, ast.Pow: _safe_pow, ast.Mult: _safe_mult}
+_OPERATORS = {
+    **{op: _checked(fn) for op, fn in simpleeval.DEFAULT_OPERATORS.items()},
+    ast.Pow: _checked(_safe_pow),
+    ast.Mult: _checked(_safe_mult),
+    ast.Mod: _checked(_safe_mod),
+}
 
 
 def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
@@ -142,13 +251,16 @@ def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
     evaluator = simpleeval.EvalWithCompoundTypes(
         operators=_OPERATORS, functions=FUNCTIONS, names=dict(names)
     )
+    token = _deadline.set(time.monotonic() + MAX_SECONDS)
     try:
-        return evaluator.eval(expression.strip())
+        return _bounded(evaluator.eval(expression.strip()))
     except ExpressionError as exc:
         raise ExpressionError(f"{expression!r}: {exc}") from exc
     except simpleeval.NameNotDefined as exc:
         raise ExpressionError(f"{expression!r}: name {exc.name!r} is not defined") from exc
     except (simpleeval.InvalidExpression, ArithmeticError, TypeError, ValueError) as exc:
         raise ExpressionError(f"{expression!r}: {exc}") from exc
-    except (KeyError, IndexError, AttributeError) as exc:
+    except (KeyError, IndexError, AttributeError, MemoryError, RecursionError) as exc:
         raise ExpressionError(f"{expression!r}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        _deadline.reset(token)

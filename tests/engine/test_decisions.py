@@ -87,3 +87,29 @@ def test_unreadable_sources_are_decision_errors():
         decisions.describe('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><d>&x;</d>')
     with pytest.raises(decisions.DecisionError):
         decisions.evaluate(table(("&gt;= 1", '"a"')), {"other": 1})
+
+
+def test_a_huge_cell_is_refused_by_its_length_first_and_never_echoed_whole():
+    from app.engine.definitions import validate_dmn
+    from tests.engine.helpers import fixture
+
+    cell = "? == '&quot;' and " * 2_000  # 34 KB of quotes and inputs in one cell
+    data = fixture("grade_bands.dmn").decode().replace("&gt;= 90", cell, 1).encode()
+    [problem] = validate_dmn("big.dmn", data)
+    assert "longer than 2000 characters" in problem.message
+    assert len(problem.message) < 200 and problem.element_id == "rule_excellent_in"
+
+
+@pytest.mark.parametrize(
+    ("cell", "placed"),
+    [
+        ("? > 1", "dmninputexpr > 1"),
+        ("'?' == ?", "'?' == dmninputexpr"),
+        ('"a?b" != ? and ? < 3', '"a?b" != dmninputexpr and dmninputexpr < 3'),
+        ("'it''s ?'", "'it''s ?'"),
+    ],
+)
+def test_the_input_placeholder_is_put_outside_quotes_only(cell, placed):
+    from app.engine.definitions import _input_placeholders
+
+    assert _input_placeholders(cell) == placed

@@ -284,3 +284,57 @@ def test_tampered_expression_stops_the_workflow_in_error(
     assert any(word in snap.error for word in ("not allowed", "at most 64", "too large"))
     assert not target.exists()
     assert called == []  # the handler never ran with an evaluated payload
+
+
+# --- size and time bounds (issue 13: expressions that exhaust memory or CPU) -------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("len('%0500000000d' % 1)", "% formatting is not allowed"),
+        ("len(str([[1]*5000]*5000))", "repetition beyond"),
+        ("sum([[1]*1200]*1200, [])", "repetition beyond"),
+        ("sum(people, [])", "sum adds numbers only"),
+        ("'a' * 200000", "repetition beyond"),
+    ],
+)
+def test_upload_refuses_expressions_that_would_build_huge_values(expression, reason):
+    assert any(reason in p for p in expressions.problems(expression))
+
+
+NAMES = {"n": 5000, "fmt": "%0500000000d", "big": 10**6, "ids": [1, 2, 3], "rows": [[1], [2]]}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "len(fmt % 1)",
+        "len(str([[1]*n]*n))",
+        "sum(rows)",
+        "len('a' * big)",
+        "len(ids * big)",
+        "len([ids] * n)",
+        "str(n) * n",
+    ],
+)
+def test_run_time_refuses_huge_values_built_from_task_data(expression):
+    assert expressions.problems(expression) == []  # only the data makes them huge
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError):
+        expressions.evaluate(expression, NAMES)
+    assert time.perf_counter() - started < 5  # a guard, not a timing: it used to take minutes
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("sum(ids)", 6), ("ids + ids", [1, 2, 3, 1, 2, 3]), ("len(str(ids))", 9), ("n * 3", 15000)],
+)
+def test_ordinary_expressions_still_evaluate(expression, value):
+    assert expressions.evaluate(expression, NAMES) == value
+
+
+def test_evaluation_stops_at_its_deadline(monkeypatch):
+    monkeypatch.setattr(expressions, "MAX_SECONDS", -1.0)  # already past it
+    with pytest.raises(ExpressionError, match="longer than"):
+        expressions.evaluate("1 + 1", {})
