@@ -349,6 +349,9 @@ def _actor_for(task: HumanTask) -> Person | None:
 # -- figures ----------------------------------------------------------------------------------
 
 
+# The case file a department attaches to a self-reported level (佐证材料).
+_CASE_FILE = ("案例材料.pdf", b"%PDF-1.4\n% simulated case file\n%%EOF\n")
+
 # Indicators every department meets in full, as a clean discipline record usually is: what
 # the yearly indicator review (删除达成率100%的无效指标) exists to catch.
 ALWAYS_MET = frozenset({"COM-DE"})
@@ -488,7 +491,10 @@ class YearSimulation:
                             value = _figure(
                                 line, q, self.rng, sh if adds_up(line.unit, line.name) else 1.0
                             )
-                            actuals.report(h, inst.department_id, line.indicator_code, per, value)
+                            case = _CASE_FILE if line.target is None else None  # levels: a case
+                            actuals.report(
+                                h, inst.department_id, line.indicator_code, per, value, upload=case
+                            )
 
                 unit_of_work(report)
         if str(self.year) in periods and not self.imported:

@@ -99,3 +99,9 @@ def parse_value(raw: object, unit: str = "") -> tuple[Decimal | None, str | None
     if unit == "级" and (value != value.to_integral_value() or not 1 <= value <= 5):
         return None, Message("行为锚定等级须为1至5的整数。")
     return value, None
+
+
+def evidence_required(method: str, evidence: str | None) -> bool:
+    """A behaviourally anchored level claims qualitative work (创新工作): when the indicator names
+    the evidence it needs (须提交案例佐证材料), a level reported without a file is refused."""
+    return method == "bars" and bool((evidence or "").strip())

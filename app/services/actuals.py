@@ -39,7 +39,7 @@ from app.models import (
     PullRun,
     ResponsibilityLetter,
 )
-from app.rules.actuals import PERIOD_HELP, parse_period, parse_value
+from app.rules.actuals import PERIOD_HELP, evidence_required, parse_period, parse_value
 from app.services import audit, campaigns, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.org_import import Report, RowError
@@ -385,6 +385,20 @@ def report(
         for error in errors:
             fields.setdefault(error.column, []).append(error.message)
         raise Invalid("the actual has errors", fields=fields)
+    indicator_row = checked[0].indicator
+    if upload is None and evidence_required(indicator_row.method, indicator_row.evidence):
+        raise Invalid(
+            "this level needs evidence",
+            fields={
+                "file": [
+                    Message(
+                        "“%(name)s”须提交佐证材料（%(what)s），请上传后再报送。",
+                        name=indicator_row.name,
+                        what=indicator_row.evidence,
+                    )
+                ]
+            },
+        )
     evidence = None if upload is None else store_evidence(actor, *upload)
     _, actual = _write(
         checked[0], "reported", actor.username, actor, always_new=True, evidence=evidence

@@ -24,18 +24,26 @@ from app.services.errors import Conflict, Invalid
 REASON_MAX = 500
 
 
+SELF_LEVEL = "self_level"  # pulled_source of a self-reported anchored level to confirm
+
+
 def compare(instance_id: int) -> list[DataVerification]:
-    """Record a difference for every line whose two figures differ; a line already decided
-    keeps its decision, an open one gets the current figures. Returns the open differences."""
+    """Record a difference for every line whose two figures differ, and every self-reported
+    anchored level (qualitative lines: the group confirms or corrects it); a line already
+    decided keeps its decision, an open one gets the current figures. Returns the open ones."""
     process = measures.instance(instance_id)
     existing = {v.letter_line_id: v for v in _rows(process.id)}
     for m in measures.measures(process):
-        if not is_quantitative(m.definition):
-            continue
         reported = m.year_value("reported")
         pulled, source = m.pulled_year_value()
+        if not is_quantitative(m.definition):
+            # a self-reported anchored level: the assessment group confirms or corrects it
+            pulled, source = (reported, SELF_LEVEL) if reported is not None else (None, None)
         row = existing.get(m.line.id)
-        if reported is None or pulled is None or not rules.differs(reported, pulled):
+        needs_review = source == SELF_LEVEL and reported is not None
+        if not needs_review and (
+            reported is None or pulled is None or not rules.differs(reported, pulled)
+        ):
             if row is not None and row.status == "open":
                 db.session.delete(row)  # the figures agree now: nothing left to decide
             continue

@@ -236,3 +236,17 @@ def test_data_sources_are_the_centres(org, api_as):
     make_source("other", "http://127.0.0.1:9/x")
     assert count(AuditEvent, AuditEvent.action == "source.save") == 2
     assert person("admin").id
+
+
+def test_a_level_whose_indicator_asks_for_evidence_is_refused_without_it(app, org, api_as):
+    """创新工作 (QUAL-INNOVATION) is scored on anchored levels and 须提交创新案例佐证材料."""
+    head, department = api_as("head_admin"), org["JG-ZH"].id
+    fields = {"indicator": "QUAL-INNOVATION", "period": "2026", "value": "4"}
+    error = error_of(_report(head, department, **fields), 422, "validation_failed")
+    assert "须提交佐证材料（须提交创新案例佐证材料）" in " ".join(error["fields"]["file"])
+    assert count(Actual) == 0 and _storage_files(app) == []
+    response = _report(head, department, ("创新案例.pdf", PDF), **fields)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["evidence"]["filename"] == "创新案例.pdf"
+    # a figure of a quantitative indicator still needs no file
+    assert _report(api_as("head_fin"), org["CZ-YS"].id).status_code == 201

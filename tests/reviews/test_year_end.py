@@ -16,6 +16,7 @@ from app.models import (
     DepartmentResult,
     Finding,
     LedgerEntry,
+    ProcessInstance,
     QuarterlyReview,
     SpotCheck,
 )
@@ -222,3 +223,37 @@ def test_missing_values_score_zero_and_say_so(setup):
     }
     # no ballots at all: the indicator score counts alone
     assert (result.evaluation_score, result.indicator_score) == (None, D(20))
+
+
+def test_a_self_reported_level_is_confirmed_or_corrected_at_verification(org):
+    """创新工作 (anchored levels, evidence required): the head reports level 5 with a case file;
+    verification puts the level before the assessment group, who corrects it to 3 with a
+    reason; the year-end score uses 3."""
+    from app.services import actuals, definitions, instances, verification
+    from tests.engine.helpers import fixture
+    from tests.reviews.conftest import FINANCE_LINES, PROCESS, Setup, signed_letter
+
+    unit_of_work(lambda: definitions.upload(f"{PROCESS}.bpmn", fixture(f"{PROCESS}.bpmn"), None))
+    started = unit_of_work(
+        lambda: instances.start(org["CZ-YS"].id, 2026, person("admin"), process_key=PROCESS)
+    )
+    instance = db.session.get(ProcessInstance, started.id)
+    innovation = ("QUAL-INNOVATION", "创新工作", "individual", "higher", "5", None, "级", "20")
+    setup = Setup(instance, signed_letter(instance, (FINANCE_LINES[0], innovation)))
+    head = person("head_fin")
+    case = ("创新案例.pdf", b"%PDF-1.4\n% case\n%%EOF\n")
+    unit_of_work(
+        lambda: actuals.report(head, org["CZ-YS"].id, "QUAL-INNOVATION", "2026", "5", upload=case)
+    )
+    unit_of_work(lambda: actuals.report(head, org["CZ-YS"].id, "FIN-ERR", "2026", "0.4"))
+    assert _call("verification.compare", setup.ctx) == {"differences": 1}
+    [row] = _rows(DataVerification)
+    assert (row.indicator_code, row.reported, row.pulled_source) == (
+        "QUAL-INNOVATION", D(5), "self_level",
+    )  # fmt: skip
+    decision = {"verification_id": row.id, "accepted": "other", "value": "3", "reason": "案例一般"}
+    unit_of_work(lambda: verification.decide(instance, person("kh_chen"), [decision]))
+    _call("scoring.compute", setup.ctx)
+    [result] = _rows(DepartmentResult)
+    line = next(x for x in result.detail["lines"] if x["line"] == "QUAL-INNOVATION")
+    assert (line["value"], line["source"]) == ("3", "verified")
