@@ -21,7 +21,7 @@ from app.models.actuals import Evidence
 from app.models.org import Department, Person
 from app.models.types import JSONType, UTCDateTime
 
-SPOT_CHECK_STATUSES = ("drawn", "verified", "closed")
+SPOT_CHECK_STATUSES = ("drawn", "verified", "closed", "skipped")  # skipped: a reason kept
 FINDING_STATUSES = ("open", "rectified", "confirmed", "dismissed")
 FINDING_UNDECIDED = ("open", "rectified")
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.i18n import Message
+from app.i18n import N_, Message
 from app.models import (
     Campaign,
     Department,
@@ -97,6 +97,46 @@ def draw(
         population=len(population),
     )
     return check
+
+
+SKIP_REASONS = {
+    "before_letter": N_("该月结束时绩效责任书尚未签订，无法督查。"),
+    "no_working_day": N_("该月没有工作日，无法督查。"),
+}
+
+
+def record_skipped(instance: ProcessInstance, month: int, reason: str) -> SpotCheck:
+    """A month that cannot be checked keeps a row saying why (status `skipped`), so that
+    every month February to December has its check or its reason, where the centre looks."""
+    existing = db.session.scalars(
+        select(SpotCheck).where(SpotCheck.instance_id == instance.id, SpotCheck.month == month)
+    ).first()
+    if existing is not None:
+        return existing
+    check = SpotCheck(
+        instance_id=instance.id,
+        department_id=instance.department_id,
+        year=instance.campaign.year,
+        month=month,
+        seed=0,
+        sample_size=0,
+        drawn_at=clock.now(),
+        status="skipped",
+        comment=SKIP_REASONS[reason],
+    )
+    db.session.add(check)
+    db.session.flush()
+    audit.record(
+        "spot_check.skip", None, "spot_check", check.id, instance_id=instance.id, reason=reason
+    )
+    return check
+
+
+def months_accounted(instance_id: int) -> set[int]:
+    """Months of the instance with a drawn check or a recorded skip."""
+    return set(
+        db.session.scalars(select(SpotCheck.month).where(SpotCheck.instance_id == instance_id))
+    )
 
 
 def redraw(check: SpotCheck) -> list[int]:

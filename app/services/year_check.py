@@ -8,7 +8,8 @@ year (`flask simulate-year`) ends with this check and fails on any violation.
 Checked today: the 优秀 cap; every grade inside its band unless an automatic or approved change
 explains it; ballots voided by the configured rules on whole sheets (each computed result's
 evaluation equals a fresh one); no card on a step finished in time; every appeal decided within
-its limit or escalated, and "adjusted" only where the result changed.
+its limit or escalated, and "adjusted" only where the result changed; every month February to
+December of a finished instance checked, or its skip recorded with the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from app.i18n import Message
 from app.models import Appeal, Campaign, HumanTask, ProcessInstance
 from app.rules import aggregation, grading
 from app.rules.escalation import Level
-from app.services import appeals, ballots, campaigns, results, scoring
+from app.rules.schedule import FIRST_CHECKED_MONTH
+from app.services import appeals, ballots, campaigns, results, scoring, spot_checks
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,34 @@ def _appeals(campaign: Campaign) -> list[Violation]:
     return found
 
 
+def _monthly_checks(campaign: Campaign) -> list[Violation]:
+    """Every finished instance has each month February to December checked, or the reason it
+    could not be (每月随机抽检)."""
+    found = []
+    finished = db.session.execute(
+        select(ProcessInstance.id).where(
+            ProcessInstance.campaign_id == campaign.id, ProcessInstance.status == "completed"
+        )
+    )
+    for instance_id in finished.scalars():
+        missing = sorted(
+            set(range(FIRST_CHECKED_MONTH, 13)) - spot_checks.months_accounted(instance_id)
+        )
+        if missing:
+            found.append(
+                Violation(
+                    "monthly_check",
+                    str(instance_id),
+                    Message(
+                        "流程 %(instance)s 的以下月份既无督查也无不能督查的原因：%(months)s。",
+                        instance=instance_id,
+                        months=[str(m) for m in missing],
+                    ),
+                )
+            )
+    return found
+
+
 def check(year: int) -> list[Violation]:
     """Every broken invariant of the year's campaign; empty when the year holds."""
     campaign = campaigns.get(year)
@@ -170,4 +200,5 @@ def check(year: int) -> list[Violation]:
         *_void_ballots(campaign, rows),
         *_cards_in_time(campaign),
         *_appeals(campaign),
+        *_monthly_checks(campaign),
     ]

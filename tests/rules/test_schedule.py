@@ -1,6 +1,6 @@
 """When the monthly spot checks and quarterly reviews fall."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,19 +38,35 @@ def test_twelve_months_then_done():
         months.append(plan["month"])
         plan = next_spot_check(plan["month"], at(plan), 2026, 1, PLAIN)
     assert months == list(range(2, 13))
-    assert plan == {"month": None, "at": None, "done": True}
+    assert plan == {"month": None, "at": None, "done": True, "late": False, "skipped": []}
 
 
-def test_a_letter_locked_in_december_has_no_spot_checks_and_one_before_the_year_has_twelve():
+def test_a_late_letter_records_the_months_it_missed_and_an_early_one_starts_in_february():
     december = datetime(2026, 12, 3, tzinfo=LOCAL_ZONE)
-    assert next_spot_check(None, december, 2026, 1, PLAIN)["done"] is True
+    plan = next_spot_check(None, december, 2026, 1, PLAIN)
+    assert plan["month"] == 12  # December itself is still checked
+    assert [s["month"] for s in plan["skipped"]] == list(range(2, 12))
+    assert {s["reason"] for s in plan["skipped"]} == {"before_letter"}
     early = datetime(2025, 12, 20, tzinfo=LOCAL_ZONE)
-    assert next_spot_check(None, early, 2026, 1, PLAIN)["month"] == 1
+    plan = next_spot_check(None, early, 2026, 1, PLAIN)
+    assert (plan["month"], plan["skipped"]) == (2, [])
 
 
-def test_a_month_with_no_working_day_in_the_window_is_skipped():
+def test_a_round_that_runs_past_the_next_drawn_day_delays_that_month_never_skips_it():
+    """The defect: 5 of 30 departments lost 6 checks a year when a round ran long."""
+    march = next_spot_check(2, LOCKED, 2026, 1, PLAIN)
+    past_it = at(march) + timedelta(days=2)  # the February round closed after March's day
+    plan = next_spot_check(2, past_it, 2026, 1, PLAIN)
+    assert (plan["month"], plan["late"], plan["skipped"]) == (3, True, [])
+    assert at(plan) == past_it  # at once
+    much_later = datetime(2026, 6, 28, tzinfo=LOCAL_ZONE)
+    assert next_spot_check(2, much_later, 2026, 1, PLAIN)["month"] == 3  # still March next
+
+
+def test_a_month_with_no_working_day_is_skipped_and_says_why():
     february_off = WorkCalendar(holidays=frozenset(date(2026, 2, d) for d in range(1, 29)))
-    assert next_spot_check(1, LOCKED, 2026, 1, february_off)["month"] == 3
+    plan = next_spot_check(1, LOCKED, 2026, 1, february_off)
+    assert plan["month"] == 3 and plan["skipped"] == [{"month": 2, "reason": "no_working_day"}]
 
 
 def test_quarterly_reviews_fall_on_the_first_working_day_after_each_quarter():
