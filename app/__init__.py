@@ -20,6 +20,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.from_mapping(overrides)
     config.check_secret_key(app.config)
+    offset = config.check_clock(app.config)
+    if offset is not None:
+        from app import clock
+
+        clock.install(clock.OffsetClock(offset))
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)

@@ -7,6 +7,7 @@ engine layer adapts SpiffWorkflow's timers to it (`app.engine.clock_adapter`).
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -45,6 +46,32 @@ class MovableClock:
             raise ValueError("MovableClock needs an aware datetime")
         with self._lock:
             self._now = when
+
+
+class OffsetClock:
+    """The wall clock moved by a fixed offset: a real process (a `flask scheduler`, the demo)
+    living days ahead, so that due timers fire without waiting. Never in production."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+_OFFSET = re.compile(r"^([+-])?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+
+
+def parse_offset(text: str) -> timedelta:
+    """`P10D`, `PT6H`, `-P1DT2H30M`: days, hours and minutes, at most ten years."""
+    match = _OFFSET.match(text.strip().upper())
+    if not match or not any(match.groups()[1:]):
+        raise ValueError(f"CLOCK_OFFSET {text!r} is not a duration such as P10D or -PT6H")
+    sign, days, hours, minutes = match.groups()
+    delta = timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0))
+    if delta > timedelta(days=3660):
+        raise ValueError("CLOCK_OFFSET is more than ten years")
+    return -delta if sign == "-" else delta
 
 
 _clock: Clock = SystemClock()

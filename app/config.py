@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +143,10 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "jixiao@localhost"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "PUBLIC_URL": public_url,
+        # `production` (the default) or `development`; a moved clock is development only.
+        "JIXIAO_ENV": os.environ.get("JIXIAO_ENV", "production"),
+        # Tests and demos: run a real process on a clock moved by this duration (P10D, -PT6H).
+        "CLOCK_OFFSET": os.environ.get("CLOCK_OFFSET", ""),
         # Evidence files (佐证材料): a directory (default <instance>/storage) and a size limit.
         "STORAGE_DIR": os.environ.get("STORAGE_DIR") or None,
         "EVIDENCE_MAX_BYTES": int(os.environ.get("EVIDENCE_MAX_BYTES", str(2_000_000))),
@@ -154,3 +159,18 @@ def from_environment() -> dict:
         # Headers each data source's requests carry (authentication): see `source_headers`.
         "SOURCE_HEADERS": source_headers(os.environ.get("SOURCE_HEADERS", "")),
     }
+
+
+def check_clock(config: dict) -> timedelta | None:
+    """The clock offset to install, or None; a moved clock in production refuses to start."""
+    text = (config.get("CLOCK_OFFSET") or "").strip()
+    if not text:
+        return None
+    if config.get("JIXIAO_ENV", "production") == "production":
+        raise RuntimeError(
+            "CLOCK_OFFSET moves the clock and is for tests and demos only: set "
+            "JIXIAO_ENV=development to use it, or remove it in production."
+        )
+    from app.clock import parse_offset
+
+    return parse_offset(text)
