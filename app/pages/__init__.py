@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
         instance_diagram,
         modeler,
         overdue_board,
+        reporting,
         scorecards,
         statistics,
         survey,

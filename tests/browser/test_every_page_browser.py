@@ -60,6 +60,7 @@ PAGES: dict[str, Visit] = {
     "pages.inbox": Visit(lambda s: s.head),
     "pages.account": Visit(lambda s: s.head),
     "pages.ballot_sheet": Visit(lambda s: s.actors["ballot:leader"]),
+    "pages.report_actuals": Visit(lambda s: s.head),
     "pages.scorecard": Visit(
         lambda s: s.head, lambda s: {"department_id": s.scored_department, "year": s.year}
     ),
@@ -108,6 +109,7 @@ EXCLUDED: dict[str, str] = {
     "pages.overdue_xlsx": "an Excel download (tests/pages/test_overdue_board.py)",
     "pages.finding_evidence": "an evidence file download (tests/spot_checks)",
     "pages.rectification_evidence": "an evidence file download (tests/spot_checks)",
+    "pages.actual_evidence": "an evidence file download (tests/pages/test_reporting_page.py)",
     "pages.instance_diagram_source": "the instance page's diagram XML, fetched by its script",
     "pages.instance_diagram_states": "the instance page's element states (JSON), for its script",
     "modeler_calls.catalog": "JSON for the modeler's pickers, fetched by its script",
