@@ -117,6 +117,9 @@ def test_no_response_reveals_a_ballot_or_its_voter(app, api_as, city):
     assert ballot_routes == {
         ("/api/v1/ballots", "POST"),
         ("/api/v1/departments/<int:department_id>/ballot-summary", "GET"),
+        # the voter's own sheet: their pending ballots and draft marks, nobody else's
+        ("/ballots/sheet", "GET"),
+        ("/ballots/sheet", "POST"),
     }
     summary = api_as("head_insp").get(
         f"/api/v1/departments/{city.departments['DC-DC']}/ballot-summary?year=2026"
