@@ -28,15 +28,14 @@ from app.engine.definitions import (
     FLOW_NODES,
     ISO_DURATION,
     MAX_BYTES,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_FLOW_NODES,
     REFUSED_ELEMENTS,
     SPIFF_NS,
 )
 from app.engine.definitions import parse_xml as safe_parse_xml
 from app.engine.types import Catalog
-
-MAX_ELEMENTS = 50_000  # a year's appraisal diagram has a few hundred, diagram shapes included
-MAX_FLOW_NODES = 1_000
-MAX_DEPTH = 64
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"

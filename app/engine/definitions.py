@@ -121,11 +121,60 @@ def _lint_expression(text: str | None, node, filename, what: str) -> list[Proble
     ]
 
 
+# Structural limits, the same for every way in (upload, modeler, import): what the later checks
+# and SpiffWorkflow's recursive parser walk stays bounded.
+MAX_ELEMENTS = 50_000  # a year's appraisal diagram has a few hundred, diagram shapes included
+MAX_FLOW_NODES = 1_000
+MAX_DEPTH = 64  # XML nesting
+MAX_FAN = 100  # sequence flows leaving one element (a 12,000-branch fan-out was accepted)
+MAX_SUBPROCESS_DEPTH = 8  # sub-processes inside sub-processes (120 levels were accepted)
+_SUBPROCESSES = {
+    f"{{{BPMN_NS}}}{name}" for name in ("subProcess", "transaction", "adHocSubProcess")
+}
+
+
+def structure_limit_problems(root: etree._Element, filename: str | None = None) -> list[Problem]:
+    """The first structural limit the tree passes, walked once without recursion."""
+    count = flow_nodes = 0
+    flow_tags = {f"{{{BPMN_NS}}}{name}" for name in FLOW_NODES}
+    fan: dict[str, int] = {}
+    stack = [(root, 1, 0)]
+    while stack:
+        node, depth, nested = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            return [_problem("too_deep", f"nested deeper than {MAX_DEPTH} levels", node, filename)]
+        if node.tag in _SUBPROCESSES:
+            nested += 1
+            if nested > MAX_SUBPROCESS_DEPTH:
+                message = f"sub-processes nested deeper than {MAX_SUBPROCESS_DEPTH} levels"
+                return [_problem("too_deep", message, node, filename)]
+        if node.tag in flow_tags:
+            flow_nodes += 1
+        if node.tag == f"{{{BPMN_NS}}}sequenceFlow":
+            source = node.get("sourceRef") or ""
+            fan[source] = fan.get(source, 0) + 1
+            if fan[source] > MAX_FAN:
+                message = f"more than {MAX_FAN} sequence flows leave {source!r}"
+                return [Problem("too_many_elements", message, source, node.sourceline, filename)]
+        stack.extend((child, depth + 1, nested) for child in node if isinstance(child.tag, str))
+    if count > MAX_ELEMENTS:
+        message = f"{count} elements, more than {MAX_ELEMENTS}"
+        return [Problem("too_many_elements", message, file=filename)]
+    if flow_nodes > MAX_FLOW_NODES:
+        message = f"{flow_nodes} flow elements, more than {MAX_FLOW_NODES}"
+        return [Problem("too_many_elements", message, file=filename)]
+    return []
+
+
 def lint_bpmn(root: etree._Element, catalog: Catalog, filename: str | None = None) -> list[Problem]:
     """Every engine-level problem in a BPMN tree: scripts, handlers, forms, lanes, expressions."""
     found: list[Problem] = []
     if root.tag != f"{{{BPMN_NS}}}definitions":
         return [_problem("not_bpmn", "root element is not bpmn:definitions", root, filename)]
+    limits = structure_limit_problems(root, filename)
+    if limits:
+        return limits  # nothing below walks an oversized tree
 
     processes = root.xpath("./bpmn:process", namespaces=NS)
     if not [p for p in processes if p.get("isExecutable") == "true"]:

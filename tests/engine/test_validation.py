@@ -270,3 +270,59 @@ def test_entity_payloads_are_refused_quickly(template, encoding):
     root, problems = parse_xml(data, "evil.bpmn")
     assert root is None and [p.code for p in problems] == [caught.value.problems[0].code]
     assert validate_dmn("evil.dmn", data)[0].code in refused
+
+
+# --- one contract for every way in: the structural limits ---------------------------------
+
+
+def _fan_out(branches: int) -> bytes:
+    ends = "".join(f'<bpmn:endEvent id="e{n}"/>' for n in range(branches))
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{n}" sourceRef="split" targetRef="e{n}"/>'
+        for n in range(branches)
+    )
+    body = '<bpmn:startEvent id="s"/><bpmn:parallelGateway id="split"/>'
+    return bpmn(body + '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="split"/>' + ends + flows)
+
+
+def _nested(levels: int) -> bytes:
+    inner = '<bpmn:startEvent id="s0"/>'
+    for n in range(levels):
+        inner = f'<bpmn:subProcess id="sub{n}">{inner}</bpmn:subProcess>'
+    return bpmn(inner)
+
+
+def _chain(length: int) -> bytes:
+    nodes = '<bpmn:startEvent id="n0"/>' + "".join(
+        f'<bpmn:intermediateThrowEvent id="n{i}"/>' for i in range(1, length)
+    )
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="n{i}" targetRef="n{i + 1}"/>'
+        for i in range(length - 1)
+    )
+    return bpmn(nodes + f'<bpmn:endEvent id="n{length}"/>' + flows)
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "element"),
+    [
+        (_fan_out(12_000), "too_many_elements", "split"),
+        (_nested(120), "too_deep", None),
+        (_chain(2_000), "too_many_elements", None),
+    ],
+)
+def test_every_way_in_refuses_what_the_importer_refuses(data, code, element):
+    with pytest.raises(DefinitionInvalid) as refused:
+        compile_bundle(("big.bpmn", data), [], CATALOG)
+    problems = refused.value.problems
+    assert [p.code for p in problems] == [code]
+    assert element is None or problems[0].element_id == element
+    assert "Recursion" not in problems[0].message
+
+
+def test_a_modest_fan_out_and_nesting_still_pass_the_limits():
+    from app.engine.definitions import parse_xml, structure_limit_problems
+
+    for data in (_fan_out(50), _nested(5), _chain(300)):
+        root, _ = parse_xml(data)
+        assert structure_limit_problems(root) == []
