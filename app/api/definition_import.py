@@ -28,8 +28,17 @@ class ImportFlagsSchema(Schema):
 class ImportResultSchema(Schema):
     definition = fields.Nested(DefinitionSchema, allow_none=True)
     created = fields.Boolean()
+    draft_key = fields.String(
+        allow_none=True,
+        metadata={"description": "a published key's import lands as this key's draft"},
+    )
     dry_run = fields.Boolean()
-    report = fields.Dict(metadata={"description": "tool, changes made, problems (none here)"})
+    report = fields.Dict(
+        metadata={
+            "description": "tool, changes made, problems (none here), and `existing`: the "
+            "published key it would change (version, running instances, element changes)"
+        }
+    )
 
 
 @blp.route("/import")
@@ -55,7 +64,8 @@ class DefinitionImport(MethodView):
         body = {
             "definition": outcome.definition,
             "created": outcome.created,
+            "draft_key": outcome.draft_key,
             "dry_run": dry_run,
             "report": outcome.report,
         }
-        return body, 201 if outcome.created else 200
+        return body, 201 if outcome.created or outcome.draft_key else 200

@@ -171,6 +171,7 @@ def modeler_import():
         dry_run=dry_run,
         definition=outcome.definition,
         created=outcome.created,
+        draft_key=outcome.draft_key,
     )
 
 

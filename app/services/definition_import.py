@@ -15,13 +15,17 @@ from typing import Any
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app.engine import bpmn_import
+from app.engine.definitions import BPMN_NS, parse_xml
+from app.extensions import db
 from app.forms import FORMS
 from app.i18n import ROLE_NAMES
-from app.models import Person, ProcessDefinition
-from app.services import audit, definitions
+from app.models import Person, ProcessDefinition, ProcessInstance
+from app.services import audit, definitions, modeler
 from app.services.errors import Invalid
+from app.services.instances import CLOSED
 
 FILENAME_MAX = 255
 
@@ -217,6 +221,7 @@ class ImportOutcome:
     definition: ProcessDefinition | None
     created: bool
     report: dict[str, Any]
+    draft_key: str | None = None  # the import landed as this key's draft (a published key)
 
 
 def _render(template: Any, params: dict[str, Any]) -> str:
@@ -315,13 +320,31 @@ def import_definition(
     problems += _upload_problems(definitions.check(stored_name, result.xml), result)
     if problems:
         raise _refuse(result, problems)
+    key = _process_key(result.xml)
+    existing = _existing(key, result.xml)
+    report = {**_report(result, []), "existing": existing}
     if dry_run:
-        return ImportOutcome(None, False, _report(result, []))
+        return ImportOutcome(None, False, report)
+    if existing is not None and existing["changes"]:
+        # A key that is already published (the live annual cycle, say) is never replaced by an
+        # import: the file lands as the key's draft, to compare and publish in the modeler.
+        draft = modeler.save_draft(key, result.xml, actor)
+        audit.record(
+            "definition.import",
+            actor,
+            "process_draft",
+            draft.id,
+            key=key,
+            tool=result.tool,
+            exporter=result.exporter,
+            as_draft=True,
+            running=existing["running"],
+        )
+        return ImportOutcome(None, False, report, draft_key=key)
     try:
         definition, created = definitions.upload(stored_name, result.xml, actor)
     except Invalid as exc:
         raise _refuse(result, _upload_problems(exc.extra.get("problems", []), result)) from exc
-    report = _report(result, [])
     audit.record(
         "definition.import",
         actor,
@@ -333,3 +356,52 @@ def import_definition(
         created=created,
     )
     return ImportOutcome(definition, created, report)
+
+
+def _process_key(xml: bytes) -> str:
+    root, _ = parse_xml(xml)
+    ids = root.xpath("./bpmn:process[@isExecutable='true']/@id", namespaces={"bpmn": BPMN_NS})
+    return ids[0]
+
+
+MAX_LISTED_CHANGES = 50
+
+
+def _existing(key: str, xml: bytes) -> dict[str, Any] | None:
+    """What an import would change for a key that is already published: its latest version,
+    the instances running on the key (they keep their own versions; new ones would start on
+    the published draft), and the element changes against the latest version."""
+    latest = definitions.latest(key)
+    if latest is None:
+        return None
+    running = db.session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(ProcessInstance.process_key == key, ProcessInstance.status.not_in(CLOSED))
+    )
+    changes = modeler.element_changes(latest.source.encode(), xml)
+    return {
+        "key": key,
+        "name": latest.name,
+        "version": latest.version,
+        "running": running,
+        "changes": [c.as_dict() for c in changes[:MAX_LISTED_CHANGES]],
+        "changed": len(changes),
+        "message": gettext(
+            "流程“%(name)s”（%(key)s）已发布第 %(version)s 版，%(running)s 个流程正在运行。"
+            "导入不会替换它：文件将保存为该流程的草稿（%(changed)s 处改动），"
+            "在流程设计中比较、确认后才发布；正在运行的流程仍按原版本执行。",
+            name=latest.name,
+            key=key,
+            version=latest.version,
+            running=running,
+            changed=len(changes),
+        )
+        if changes
+        else gettext(
+            "流程“%(name)s”（%(key)s）第 %(version)s 版与此文件相同，导入不会有任何改动。",
+            name=latest.name,
+            key=key,
+            version=latest.version,
+        ),
+    }

@@ -239,6 +239,11 @@ def _diff(old: bytes | None, new: bytes) -> list[ElementChange]:
         raise Invalid("cannot compare", problems=[p.as_dict() for p in exc.problems]) from exc
 
 
+def element_changes(old: bytes | None, new: bytes) -> list[ElementChange]:
+    """What changes between two diagrams, element by element (an import's dry run)."""
+    return _diff(old, new)
+
+
 def compare_version(definition_id: int, actor: Person) -> Comparison:
     """A version against the one before it (the first version: everything is added)."""
     require_admin(actor)

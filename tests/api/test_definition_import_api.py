@@ -4,12 +4,15 @@ located — and never a server error, whatever the file."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition
 from tests.api.helpers import MAX_BODY, count, error_of, multipart
 
@@ -297,3 +300,40 @@ def test_ten_thousand_tasks_or_deep_nesting_are_refused_promptly(api_as):
         error = error_of(_import(api, head + body + tail), 422, "validation_failed")
         assert time.perf_counter() - started < 3
         assert [p["code"] for p in error["problems"]] == [code]
+
+
+def _renamed(data: bytes, old: str, new: str) -> bytes:
+    return data.replace(f'id="{old}"'.encode(), f'id="{new}"'.encode()).replace(
+        f'"{old}"'.encode(), f'"{new}"'.encode()
+    )
+
+
+def test_an_import_of_a_published_key_lands_as_a_draft_and_the_dry_run_names_it(api_as):
+    """The issue's attack: a small file whose process id is `annual_cycle` was published at
+    once as the live annual cycle's next version."""
+    from app.models import ProcessDraft
+    from tests.conftest import start_instance
+
+    api = api_as("admin")
+    start_instance()  # one instance running on annual_cycle
+    name = "camunda8_review.bpmn"
+    fresh = _import(api, _fixture(name), query="?dry_run=true").get_json()
+    assert fresh["report"]["existing"] is None  # a new key: nothing it would change
+    source = _fixture(name)
+    original = re.search(rb'<bpmn:process id="([^"]+)"', source).group(1).decode()
+    hijack = _renamed(source, original, "annual_cycle")
+    versions = count(ProcessDefinition)
+
+    dry = _import(api, hijack, name, query="?dry_run=true").get_json()
+    existing = dry["report"]["existing"]
+    assert (existing["key"], existing["version"], existing["running"]) == ("annual_cycle", 1, 1)
+    assert existing["changed"] > 0 and "导入不会替换它" in existing["message"]
+
+    landed = _import(api, hijack, name)
+    assert landed.status_code == 201, landed.get_json()
+    body = landed.get_json()
+    assert body["definition"] is None and body["draft_key"] == "annual_cycle"
+    assert count(ProcessDefinition) == versions  # the live cycle is untouched
+    draft = db.session.scalars(select(ProcessDraft)).one()
+    assert draft.process_key == "annual_cycle" and draft.base_version == 1
+    assert count(AuditEvent, AuditEvent.action == "definition.import") == 1
