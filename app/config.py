@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from app.security import read_key_file
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,7 +53,8 @@ def from_environment() -> dict:
     """Read settings once, at app creation; every key can be overridden by `create_app`."""
     instance = Path(os.environ.get("JIXIAO_INSTANCE_DIR", PROJECT_ROOT / "instance"))
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        # No default: app.security refuses to start without a key outside development/tests.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or read_key_file(instance),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'jixiao.sqlite3'}"
         ),

@@ -4,6 +4,7 @@ of its own on a PostgreSQL server, migrated from empty and dropped afterwards (e
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -48,7 +49,7 @@ def migrated_app(url: str, tmp: str, **config: Any) -> Flask:
 
     app = create_app(
         {
-            "SECRET_KEY": "scratch",
+            "SECRET_KEY": secrets.token_hex(32),  # a throwaway database: a throwaway key
             "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": tmp,
             "STORAGE_DIR": f"{tmp}/storage",

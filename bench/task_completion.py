@@ -218,7 +218,7 @@ def build_app(url: str, instance_dir: str) -> Flask:
     from app.extensions import db
     from app.services.transactions import unit_of_work
 
-    app = scratch.migrated_app(url, instance_dir, SECRET_KEY="bench")
+    app = scratch.migrated_app(url, instance_dir)
     with app.app_context():
         unit_of_work(seed_org)
         db.session.remove()
