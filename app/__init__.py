@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from app import config, engine, models, security  # noqa: F401  (engine adapts timers; models register)
+    from app import config, engine, models, safe_input, security  # noqa: F401  (engine adapts timers; models register)
     from app.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = Flask(__name__, instance_relative_config=False)
@@ -22,6 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     security.check_secret_key(app)
     security.init_headers(app)
+    app.before_request(safe_input.guard_form_input)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))

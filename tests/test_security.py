@@ -8,8 +8,10 @@ import sys
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
+from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, scratch
+from app.extensions import db
 from app.security import InsecureConfiguration
 from tests.conftest import PROJECT_ROOT, person
 
@@ -28,27 +30,33 @@ def no_key_env(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.setenv("JIXIAO_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.sqlite3'}")
     return tmp_path / "instance"
 
 
-def test_a_cookie_signed_with_the_old_default_key_opens_nothing(app, org, no_key_env, database_url):
+def test_a_cookie_signed_with_the_old_default_key_opens_nothing(no_key_env):
     """A development app started without a key (the old default's only use) signs with a random
-    one: a cookie the attacker signs with the old fixed key is not a session."""
-    admin = person("admin")
-    session = {"_user_id": admin.get_id(), "_fresh": True}
-    dev = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": database_url})
-    cookie = forged_cookie(dev, OLD_DEFAULT_KEY, session)
-    client = dev.test_client()
-    client.set_cookie("session", cookie)
-    response = client.get("/admin/audit")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    # The same session signed with the app's real key opens the page: the forgery is what fails.
-    client.set_cookie("session", forged_cookie(dev, dev.config["SECRET_KEY"], session))
-    assert client.get("/admin/audit").status_code == 200
-    with dev.app_context():
-        from app.extensions import db
+    one: a cookie the attacker signs with the old fixed key is not a session. (Its own
+    throwaway SQLite database: the cookie check does not depend on the database.)"""
+    from app.demo import seed_org
+    from app.services.transactions import unit_of_work
 
-        db.engine.dispose()
+    with scratch.database("sqlite") as (url, tmp):
+        dev = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp})
+        with dev.app_context():
+            upgrade(directory=str(PROJECT_ROOT / "migrations"))
+            unit_of_work(seed_org)
+            session = {"_user_id": person("admin").get_id(), "_fresh": True}
+        assert dev.config["SECRET_KEY"] != OLD_DEFAULT_KEY
+        client = dev.test_client()
+        client.set_cookie("session", forged_cookie(dev, OLD_DEFAULT_KEY, session))
+        response = client.get("/admin/audit")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        # The same session signed with the app's real key opens the page: the key is what fails.
+        client.set_cookie("session", forged_cookie(dev, dev.config["SECRET_KEY"], session))
+        assert client.get("/admin/audit").status_code == 200
+        with dev.app_context():
+            db.engine.dispose()
 
 
 def test_production_without_a_key_refuses_to_start(no_key_env):

@@ -1,4 +1,5 @@
-"""The API's blueprint class: flask-smorest's, with a JSON parser that never answers 500."""
+"""The API's blueprint class: flask-smorest's, with a parser that never answers 500: bad JSON
+is a 400, and text or numbers no database column takes are a 422 naming the field."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 
 import flask
 import flask_smorest
+import marshmallow as ma
 from webargs.flaskparser import FlaskParser, abort
+
+from app import safe_input
 
 
 class JsonParser(FlaskParser):
@@ -22,6 +26,20 @@ class JsonParser(FlaskParser):
             raise  # webargs' own handling: an empty body is missing, anything else a 400
         except (ValueError, RecursionError) as exc:
             abort(400, exc=exc, messages={"json": ["Invalid JSON body."]})
+
+    def _process_location_data(self, location_data, schema, req, location, unknown, validators):
+        """Text is checked as sent (NUL, lone surrogates, in any field or key, file names
+        included); whole numbers once loaded (a Decimal sent as a JSON number is not one)."""
+        text = safe_input.problems(location_data, numbers=False)
+        if text:
+            raise ma.ValidationError(text)
+        data = super()._process_location_data(
+            location_data, schema, req, location, unknown, validators
+        )
+        loaded = safe_input.problems(data)
+        if loaded:
+            raise ma.ValidationError(loaded)
+        return data
 
 
 class Blueprint(flask_smorest.Blueprint):
