@@ -4,6 +4,7 @@ is a 400, and text or numbers no database column takes are a 422 naming the fiel
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import flask
@@ -44,3 +45,23 @@ class JsonParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonParser()
+
+
+def numeric_bounds(self, field: ma.fields.Field, ret: dict, **kwargs: Any) -> dict:
+    """apispec attribute function: a Decimal field's `Range` bounds and default as JSON numbers
+    (apispec writes them as strings, which OpenAPI refuses), and every integer bounded to 32 bits, the
+    range the parser accepts (so a schema-driven client or fuzzer knows it)."""
+    bounds: dict[str, Any] = {}
+    for key in ("minimum", "maximum", "default"):
+        value = ret.get(key)
+        if isinstance(field, ma.fields.Number) and isinstance(value, str | Decimal):
+            number = Decimal(value)
+            bounds[key] = int(number) if number == number.to_integral_value() else float(number)
+    if isinstance(field, ma.fields.Integer):
+        low, high = (
+            bounds.get("minimum", ret.get("minimum")),
+            bounds.get("maximum", ret.get("maximum")),
+        )
+        bounds["minimum"] = safe_input.INT_MIN if low is None else max(low, safe_input.INT_MIN)
+        bounds["maximum"] = safe_input.INT_MAX if high is None else min(high, safe_input.INT_MAX)
+    return bounds
