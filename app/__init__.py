@@ -20,6 +20,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.from_mapping(overrides)
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    # A pooled connection the database dropped (restart, failover, idle timeout) is tested and
+    # replaced before use instead of failing one request per worker.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     security.check_secret_key(app)
     security.init_headers(app)
     app.before_request(safe_input.guard_form_input)

@@ -49,8 +49,8 @@ class Blueprint(flask_smorest.Blueprint):
 
 def numeric_bounds(self, field: ma.fields.Field, ret: dict, **kwargs: Any) -> dict:
     """apispec attribute function: a Decimal field's `Range` bounds and default as JSON numbers
-    (apispec writes them as strings, which OpenAPI refuses), and every integer bounded to 32 bits, the
-    range the parser accepts (so a schema-driven client or fuzzer knows it)."""
+    (apispec writes them as strings, which OpenAPI refuses), and every integer bounded to 32
+    bits, the range the parser accepts (so a schema-driven client or fuzzer knows it)."""
     bounds: dict[str, Any] = {}
     for key in ("minimum", "maximum", "default"):
         value = ret.get(key)
