@@ -4,8 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh
 export FLASK_APP=app:create_app
-# A random SECRET_KEY in the instance folder, made on the first run and reused (unless set).
-[[ -n "${SECRET_KEY:-}" ]] || .venv/bin/python -c "from app.config import write_secret_key; write_secret_key()"
+# The session signing key: made once (random) in the instance folder, reused on every run.
+key_file="${JIXIAO_INSTANCE_DIR:-instance}/secret_key"
+if [[ -z "${SECRET_KEY:-}" && ! -s "$key_file" ]]; then
+  mkdir -p "$(dirname "$key_file")"
+  (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' >"$key_file")
+  echo "==> generated a secret key in $key_file"
+fi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 echo "==> serving on http://127.0.0.1:${PORT:-5000} (Ctrl-C stops)"

@@ -12,20 +12,28 @@ from sqlalchemy.engine import Engine
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from app import config, engine, models, security_headers  # noqa: F401  (engine adapts timers; models register)
+    from app import config, engine, models, safe_input, security  # noqa: F401  (engine adapts timers; models register)
     from app.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(config.from_environment())
     if overrides:
         app.config.from_mapping(overrides)
-    config.check_secret_key(app.config)
     offset = config.check_clock(app.config)
     if offset is not None:
         from app import clock
 
         clock.install(clock.OffsetClock(offset))
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    # A pooled connection the database dropped (restart, failover, idle timeout) is tested and
+    # replaced before use instead of failing one request per worker.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    security.check_secret_key(app)
+    security.init_headers(app)
+    app.before_request(safe_input.guard_form_input)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))
@@ -33,7 +41,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     api.init_app(app)
-    security_headers.init_app(app)
 
     from app.api import register as register_api
     from app.pages import register as register_pages

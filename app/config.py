@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
+
+from app.security import read_key_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,58 +50,13 @@ def source_headers(text: str) -> dict[str, dict[str, str]]:
     return headers
 
 
-SECRET_KEY_FILE = "secret_key"
-# Keys that were ever a default somewhere: a cookie signed with one must never be trusted.
-KNOWN_KEYS = frozenset({"dev-only-change-me", "dev", "test", "secret", "changeme"})
-MIN_KEY_LENGTH = 32
-
-
-def instance_dir() -> Path:
-    return Path(os.environ.get("JIXIAO_INSTANCE_DIR", PROJECT_ROOT / "instance"))
-
-
-def write_secret_key(instance: Path | None = None) -> Path:
-    """A random key in the instance folder, made once and reused (`./run.sh` calls this), so
-    that a fresh install never signs sessions with a key anyone could know."""
-    path = (instance or instance_dir()) / SECRET_KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as key_file:
-            key_file.write(secrets.token_urlsafe(48))
-    return path
-
-
-def _secret_key(instance: Path) -> str | None:
-    """SECRET_KEY from the environment, else the instance folder's key file, else None."""
-    key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
-    path = instance / SECRET_KEY_FILE
-    return path.read_text().strip() or None if path.is_file() else None
-
-
-def check_secret_key(config: dict) -> None:
-    """Refuse to start with no key, a known one or a short one (tests may set their own)."""
-    if config.get("TESTING"):
-        return
-    key = config.get("SECRET_KEY")
-    if not key or key in KNOWN_KEYS or len(str(key)) < MIN_KEY_LENGTH:
-        raise RuntimeError(
-            "SECRET_KEY is missing or not secret: set SECRET_KEY in the environment to a random "
-            f"value of at least {MIN_KEY_LENGTH} characters (for example the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or run ./run.sh "
-            f"once to create {SECRET_KEY_FILE} in the instance folder."
-        )
-
-
 def from_environment() -> dict:
     """Read settings once, at app creation; every key can be overridden by `create_app`."""
-    instance = instance_dir()
+    instance = Path(os.environ.get("JIXIAO_INSTANCE_DIR", PROJECT_ROOT / "instance"))
     public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
-    https = public_url.lower().startswith("https://")
     return {
-        "SECRET_KEY": _secret_key(instance),
+        # No default: app.security refuses to start without a key outside development/tests.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or read_key_file(instance),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'jixiao.sqlite3'}"
         ),
@@ -112,10 +68,8 @@ def from_environment() -> dict:
         "LOCK_RETRIES": int(os.environ.get("LOCK_RETRIES", "5")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # Cookies only over HTTPS when the app is served over HTTPS (PUBLIC_URL).
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", https),
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", https),
-        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Also on whenever PUBLIC_URL is https (app.security.init_headers).
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "API_TITLE": "绩效考核 API",
         "API_VERSION": "v1",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
@@ -86,6 +86,26 @@ def register(app: Flask) -> None:
             else (exc.name or "error").lower().replace(" ", "_")
         )
         return _render(exc.code or 500, code, message, Headers(exc.get_headers()), **extra)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        """The database went away or is locked mid-request (pool_pre_ping catches a dropped
+        connection before it is used, not during use): a 503 to retry, in the error shape.
+        Anything else the database raised is a 500, in the same shape."""
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.invalidate()
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
+            return _render(
+                503,
+                "database_unavailable",
+                "the database is unavailable; try again",
+                Headers({"Retry-After": "5"}),
+            )
+        app.logger.exception("database error")
+        return _render(500, "internal_server_error", "the database refused the request")
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc: IntegrityError):

@@ -49,7 +49,7 @@ def migrated_app(url: str, tmp: str, **config: Any) -> Flask:
 
     app = create_app(
         {
-            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SECRET_KEY": secrets.token_hex(32),  # a throwaway database: a throwaway key
             "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": tmp,
             "STORAGE_DIR": f"{tmp}/storage",

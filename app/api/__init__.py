@@ -7,6 +7,7 @@ is ever accepted as API credentials).
 from flask import Flask
 from flask_smorest import Api
 
+from app.api.blueprint import numeric_bounds
 from app.extensions import csrf
 
 
@@ -52,6 +53,7 @@ def register(app: Flask, api: Api) -> None:
         statistics,
         modeler,
     )
+    api.ma_plugin.converter.add_attribute_function(numeric_bounds)
     for module in modules:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

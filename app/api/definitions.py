@@ -38,7 +38,8 @@ class Definitions(MethodView):
 
     @blp.response(200, DefinitionSchema(many=True))
     def get(self):
-        """Every version of every definition."""
+        """Every version of every definition (the centre's: diagrams hold its rules)."""
+        _require_admin()
         return definitions.listing()
 
     @blp.arguments(DefinitionUploadSchema, location="files")
@@ -66,6 +67,8 @@ class Definition(MethodView):
 
     @blp.response(200, DefinitionSchema)
     def get(self, definition_id: int):
+        """One version (the centre's)."""
+        _require_admin()
         return definitions.get(definition_id)
 
 
@@ -74,7 +77,9 @@ class DefinitionSource(MethodView):
     decorators = [token_required(write_scope="admin")]  # noqa: RUF012
 
     def get(self, definition_id: int):
-        """The diagram's XML, as uploaded."""
+        """The diagram's XML, as uploaded (the centre's; whoever may see an instance reads its
+        diagram through /instances/<id>/diagram/source)."""
+        _require_admin()
         definition = definitions.get(definition_id)
         return definition.source, 200, {"Content-Type": "application/xml; charset=utf-8"}
 

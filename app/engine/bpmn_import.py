@@ -201,6 +201,19 @@ def _size_problem(root: etree._Element) -> Note | None:
     return None
 
 
+# Words of the exporter attribute of the tools detect_tool knows (and of this system's exports).
+KNOWN_EXPORTERS = (
+    "camunda",
+    "signavio",
+    "bizagi",
+    "aris",
+    "bpmn-js",
+    "bpmn.io",
+    "spiff",
+    "绩效考核",
+)
+
+
 def detect_tool(root: etree._Element) -> tuple[str, str | None, str | None]:
     """(tool key, exporter, exporter version) from the attributes and namespaces tools write."""
     exporter = root.get("exporter")
@@ -209,6 +222,12 @@ def detect_tool(root: etree._Element) -> tuple[str, str | None, str | None]:
     namespaces = {_ns(node) for node in root.iter() if isinstance(node.tag, str)}
     namespaces |= {ns for node in (root,) for ns in node.nsmap.values()}
     target = (root.get("targetNamespace") or "").lower()
+    if "aeneis" in text:
+        return "aeneis", exporter, version
+    if exporter and not any(word in text for word in KNOWN_EXPORTERS):
+        # A tool we do not know by name: other tools borrow Signavio's or Camunda's namespaces
+        # (Aeneis writes Signavio's), so they would only mislabel it. Its own name is shown.
+        return "other", exporter, version
     if ZEEBE_NS in namespaces or root.get(f"{{{MODELER_NS}}}executionPlatform") == "Camunda Cloud":
         tool = "camunda8"
     elif CAMUNDA_NS in namespaces or "camunda" in text:

@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from app import safe_input
 from app.api.schemas import (
     AssignSchema,
     GradeOverrideSchema,
@@ -86,9 +87,14 @@ def service_errors(fields: Mapping[str, list[str]]) -> Errors:
 
 def _load(schema: Schema, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, Errors]:
     try:
-        return schema.load(payload), {}
+        loaded = schema.load(payload)
     except ValidationError as exc:
         return None, schema_errors(exc)
+    # whole numbers past what an INTEGER column holds (text was checked at the request)
+    unstorable = safe_input.problems(loaded)
+    if unstorable:
+        return None, localize_all(unstorable)
+    return loaded, {}
 
 
 # --- indicators ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The service recipient's survey page, reached by a signed, single-use link without an account."""
+"""The service recipient's survey page, reached by a signed, single-use link without an account.
+A used, expired or broken link says which, in a sentence the recipient understands."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from wtforms.validators import InputRequired, NumberRange
 from app.extensions import db
 from app.models import Department
 from app.services import ballots
+from app.services.ballots import Gone
+from app.services.errors import NotFound
 from app.services.transactions import unit_of_work
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
@@ -26,6 +29,15 @@ class SurveyForm(FlaskForm):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def form(token: str):
+    try:
+        return _form(token)
+    except NotFound:
+        return render_template("survey_closed.html", reason="invalid"), 404
+    except Gone as closed:
+        return render_template("survey_closed.html", **closed.extra), 410
+
+
+def _form(token: str):
     link = ballots.open_link(token)  # 404 forged, 410 used or expired
     department = db.session.get(Department, link.department_id)
     survey = SurveyForm()

@@ -128,9 +128,9 @@ def open_link(token: str) -> SurveyLink:
     if link is None or not secrets.compare_digest(str(link.nonce), str(nonce)):
         raise NotFound("this survey link is not valid")
     if link.used_at is not None:
-        raise Gone("this survey link has already been used")
+        raise Gone("this survey link has already been used", reason="used")
     if link.expires_at <= clock.now():
-        raise Gone("this survey link has expired")
+        raise Gone("this survey link has expired", reason="expired", expired_at=link.expires_at)
     return link
 
 
@@ -148,7 +148,7 @@ def submit_survey(token: str, score: object, items: dict | None = None) -> Ballo
         .execution_options(synchronize_session=False)
     ).rowcount
     if spent != 1:
-        raise Gone("this survey link has already been used")
+        raise Gone("this survey link has already been used", reason="used")
     ballot = Ballot(
         campaign_id=link.campaign_id,
         department_id=link.department_id,

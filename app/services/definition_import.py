@@ -37,6 +37,7 @@ TOOLS = {
     "bizagi": "Bizagi Modeler",
     "spiffworkflow": "SpiffWorkflow / 本系统",
     "bpmn_io": "bpmn.io",
+    "aeneis": "Aeneis",
     "unknown": _l("未识别的工具"),
 }
 
@@ -65,7 +66,7 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("请导出 BPMN 2.0 XML 文件。"),
     ),
     "malformed_xml": (
-        _l("XML 格式错误：%(detail)s"),
+        _l("XML 格式错误。"),
         _l("文件可能被截断或损坏，请重新导出。"),
     ),
     "doctype_forbidden": (
@@ -180,12 +181,13 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("条件事件不受支持。"),
         _l("请改用排他网关加条件。"),
     ),
-    # problems the ordinary upload checks report (their English detail is kept)
-    "structure": (_l("流程结构错误：%(detail)s"), _l("请检查连线和事件的设置。")),
-    "schema": (_l("不符合 BPMN 规范：%(detail)s"), _l("请在建模工具中修正后重新导出。")),
-    "expression": (_l("表达式错误：%(detail)s"), _l("请改为安全表达式。")),
-    "bad_assignee": (_l("处理人变量错误：%(detail)s"), _l("请填写变量名。")),
-    "bad_duration": (_l("时长错误：%(detail)s"), _l("请填写 ISO-8601 时长，例如 P10D。")),
+    # Problems the ordinary upload checks report: a whole sentence here, and the checker's own
+    # (English, technical) text apart in the entry's `detail`, never inside the sentence.
+    "structure": (_l("流程结构有错误。"), _l("请检查连线和事件的设置。")),
+    "schema": (_l("文件不符合 BPMN 规范。"), _l("请在建模工具中修正后重新导出。")),
+    "expression": (_l("表达式有错误。"), _l("请改为安全表达式。")),
+    "bad_assignee": (_l("处理人变量有错误。"), _l("请填写变量名。")),
+    "bad_duration": (_l("时长有错误。"), _l("请填写 ISO-8601 时长，例如 P10D。")),
     "bad_timer": (
         _l("定时设置无法执行。"),
         _l("请填写 ISO-8601 时长、日期或周期，例如 P10D、2026-03-31T09:00:00+08:00 或 R3/PT1H。"),
@@ -195,12 +197,19 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("请填写不小于零的整数，或计算出整数的表达式。"),
     ),
     "message_forbidden": (
-        _l("消息用法不受支持：%(detail)s"),
+        _l("只有中间捕获事件和边界事件可以等待消息。"),
         _l("只能等待系统发送的消息。"),
     ),
-    "unknown_message": (_l("未知消息：%(detail)s"), _l("只能等待系统发送的消息。")),
+    "unknown_message": (
+        _l("消息事件引用的不是系统发送的消息。"),
+        _l("只能等待系统发送的消息。"),
+    ),
+    "missing_form": (
+        _l("用户任务没有填写表单编号（formKey）。"),
+        _l("可用的表单编号：%(valid)s"),
+    ),
     "no_executable_process": (_l("没有可执行的流程。"), _l("请导出包含流程步骤的图。")),
-    "too_long": (_l("编号或名称过长：%(detail)s"), _l("请缩短流程编号或名称。")),
+    "too_long": (_l("编号或名称过长。"), _l("请缩短流程编号或名称。")),
 }
 CHANGES: dict[str, Any] = {
     "process_marked_executable": _l("流程已标记为可执行。"),
@@ -249,8 +258,13 @@ def _entry(note: bpmn_import.Note, result: bpmn_import.ImportResult, problem: bo
         "params": note.params,
     }
     if problem:
-        message, hint = MESSAGES.get(note.code, (_l("无法导入：%(detail)s"), _l("请修正后重试。")))
+        code = note.code
+        if code == "unknown_form" and not note.params.get("form_key"):
+            code = "missing_form"  # no key at all: "表单编号“”不在…" said nothing
+        message, hint = MESSAGES.get(code, (_l("无法导入此元素。"), _l("请修正后重试。")))
         entry["message"] = _render(message, note.params)
+        if note.params.get("detail"):
+            entry["detail"] = str(note.params["detail"])
         entry["hint"] = _render(hint, note.params)
     else:
         entry["message"] = _render(CHANGES.get(note.code, note.code), note.params)
@@ -261,7 +275,8 @@ def _report(result: bpmn_import.ImportResult, problems: list[bpmn_import.Note]) 
     return {
         "tool": {
             "key": result.tool,
-            "name": str(TOOLS.get(result.tool, result.tool)),
+            # "other": a tool named in the file's exporter attribute that we do not know
+            "name": result.exporter if result.tool == "other" else str(TOOLS[result.tool]),
             "exporter": result.exporter,
             "exporter_version": result.exporter_version,
         },

@@ -22,6 +22,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app import safe_input
 from app.extensions import db
 from app.i18n import CATEGORY_NAMES, ROLE_NAMES, Message, key_for
 from app.models import Department, Person, Unit
@@ -108,7 +109,23 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, str]]:
             raise Invalid(
                 "unknown text encoding", fields={"file": [Message("请使用UTF-8或GB18030编码。")]}
             )
-        table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        reader = csv.reader(io.StringIO(text))
+        try:
+            table = [[c.strip() for c in row] for row in reader]
+        except csv.Error as exc:  # a cell over csv.field_size_limit() (131,072 characters)
+            limit = csv.field_size_limit()
+            raise Invalid(
+                "a cell is too long",
+                fields={
+                    "file": [
+                        Message(
+                            "第%(row)s行有超过%(n)s个字符的单元格。",
+                            row=reader.line_num,
+                            n=limit,
+                        )
+                    ]
+                },
+            ) from exc
     else:
         raise Invalid(
             "the file must be .csv or .xlsx", fields={"file": [Message("仅支持.csv或.xlsx。")]}
@@ -151,6 +168,12 @@ def map_headers(
         for column in required
         if rows and column not in present
     ]
+    # Text no database takes (NUL, lone surrogates), named by row and column before any check.
+    for row in rows:
+        for column, value in row.items():
+            problem = column != ROW_KEY and safe_input.text_problem(value)
+            if problem:
+                errors.append(RowError(int(row[ROW_KEY] or 0), column, problem))
     return rows, errors
 
 

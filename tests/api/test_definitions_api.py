@@ -23,7 +23,7 @@ def _renamed(source: bytes) -> bytes:
 
 
 def test_list_and_read_the_shipped_definition(api_as):
-    api = api_as("head_fin")  # reading is open to every signed-in person
+    api = api_as("admin")  # the centre's (the permission matrix has who else is refused)
     listed = api.get("/api/v1/definitions").get_json()
     assert [(d["process_key"], d["kind"], d["version"]) for d in listed] == [
         ("annual_cycle", "bpmn", 1),
@@ -44,6 +44,10 @@ def test_list_and_read_the_shipped_definition(api_as):
     assert source.status_code == 200
     assert source.mimetype == "application/xml"
     assert source.data == SHIPPED.read_bytes()
+    staff = api_as("staff_fin")
+    for url in ("", f"/{listed[0]['id']}", f"/{listed[0]['id']}/source"):
+        response = staff.get(f"/api/v1/definitions{url}")
+        assert response.status_code == 403 and b"bpmn" not in response.data.lower()
 
 
 def test_changed_file_is_a_new_version_and_the_same_file_again_is_unchanged(api_as):

@@ -68,10 +68,10 @@ def test_the_admin_edits_saves_and_is_refused_an_overlap(browser_page, live_serv
     set_cell(page, "rule_excellent", ">= 92")
     set_cell(page, "rule_competent", "70 <= ? < 92")
     # the trial follows the edit before it is saved: 90 is 称职 now, 优秀 in the stored table
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#dmn-preview-table tbody tr')]"
-        ".some(r => r.cells[0].textContent === '90' && r.cells[1].textContent.startsWith('称职'))"
-    )
+    page.locator(
+        "#dmn-preview-table tbody tr"
+        ":has(td:nth-child(1):text-is('90')):has(td:nth-child(2):text-matches('^称职'))"
+    ).wait_for()
     assert trial_row(page, "90") == ["90", "称职 有变化", "优秀"]
     assert page.locator("#dmn-problems-panel").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "decision-table-edited.png"), full_page=True)

@@ -28,9 +28,7 @@ def test_leader_sees_the_instance_diagram_marked(app, clock, live_server, browse
     sign_in(page, base, "leader_wang")  # 分管领导 of 会计科
     page.goto(f"{base}/instances/{city.instances['CZ-KJ']}")
     diagram = page.locator("[data-instance-diagram]")
-    page.wait_for_function(
-        "() => document.querySelector('[data-instance-diagram]').dataset.ready === 'true'"
-    )
+    page.locator("[data-instance-diagram][data-ready='true']").wait_for(state="attached")
     assert page.get_by_role("heading", name="流程图").is_visible()
     assert page.locator(".djs-container svg").first.is_visible()
 

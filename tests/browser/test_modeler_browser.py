@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.engine.definitions import NS
@@ -103,9 +104,7 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
 
     role.select_option("supervising_leader")
     page.get_by_role("button", name="校验").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('校验通过')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("校验通过")
     assert page.locator(".modeler-problem").count() == 0
 
     # What changed against the published version: the form key, and nothing else.
@@ -118,9 +117,7 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     shot(page, "05_compared")
 
     page.get_by_role("button", name="发布新版本").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('已发布')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("已发布")
     assert "已发布为第2版" in page.locator("#modeler-status").inner_text()
     assert page.locator("#modeler-latest").inner_text() == "第2版"
     shot(page, "06_published")
@@ -164,22 +161,16 @@ def test_new_diagram_publish_and_roll_back_in_english(app, live_server, browser_
     assert due.input_value() == "P10D"
     assert "红牌" in page.locator("#properties").inner_text()
     page.get_by_role("button", name="发布新版本").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('已发布')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("已发布")
     assert "已发布为第1版" in page.locator("#modeler-status").inner_text()
 
     due.select_option("P5D")
     page.get_by_role("button", name="发布新版本").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('第2版')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("第2版")
 
     page.get_by_label("回滚到").select_option(label="第1版")
     page.get_by_role("button", name="回滚", exact=True).click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('第3版')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("第3版")
     assert "已将第1版的内容发布为第3版" in page.locator("#modeler-status").inner_text()
     shot(page, "08_rolled_back")
     db.session.rollback()
@@ -221,9 +212,7 @@ def test_saving_an_opened_version_over_a_draft_asks_first(app, live_server, brow
     element(page, "draft_letter").click()
     page.get_by_label("办理时限").select_option("P20D")
     page.get_by_role("button", name="保存草稿").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("草稿已保存")
     assert 'value="P20D"' in draft_source()
 
     page.goto(f"{base}/admin/modeler/annual_cycle?version=1")
@@ -236,14 +225,12 @@ def test_saving_an_opened_version_over_a_draft_asks_first(app, live_server, brow
 
     page.once("dialog", decline)
     page.get_by_role("button", name="保存草稿").click()
-    page.wait_for_function("() => document.body.dataset.modelerReady === 'true'")
+    page.locator("body[data-modeler-ready='true']").wait_for(state="attached")
     assert asked and "已有草稿" in asked[0]
     assert 'value="P20D"' in draft_source()  # declined: the draft is as it was
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="保存草稿").click()
-    page.wait_for_function(
-        "() => document.querySelector('#modeler-status').textContent.includes('草稿已保存')"
-    )
+    expect(page.locator("#modeler-status")).to_contain_text("草稿已保存")
     assert 'value="P20D"' not in draft_source()
     assert not problems, problems

@@ -5,6 +5,7 @@ the centre sees the whole city."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, sign_in, sign_out
 from tests.statistics.city import build
@@ -14,9 +15,7 @@ CHARTS = ("grades", "ranking", "indicators", "quarters", "years", "findings")
 
 
 def _drawn(page) -> None:
-    page.wait_for_function(
-        "[...document.querySelectorAll('[data-chart]')].every(b => b.dataset.rendered === 'true')"
-    )
+    expect(page.locator("[data-chart]:not([data-rendered='true'])")).to_have_count(0)
 
 
 def test_leader_and_centre_see_the_charts(app, live_server, browser_page):

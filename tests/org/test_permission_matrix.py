@@ -204,7 +204,7 @@ CASES = [
         },
         label="peer ballot for DC-DC",
     ),
-    Case("GET", f"{V1}/definitions", everyone(200)),
+    Case("GET", f"{V1}/definitions", admin_only(200)),
     Case(
         "POST",
         f"{V1}/definitions",
@@ -220,13 +220,13 @@ CASES = [
     Case(
         "GET",
         f"{V1}/definitions/<int:definition_id>",
-        everyone(200),
+        admin_only(200),
         path=lambda c, a: f"{V1}/definitions/{_definition_id()}",
     ),
     Case(
         "GET",
         f"{V1}/definitions/<int:definition_id>/source",
-        everyone(200),
+        admin_only(200),
         path=lambda c, a: f"{V1}/definitions/{_definition_id()}/source",
     ),
     Case(

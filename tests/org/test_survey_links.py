@@ -99,7 +99,10 @@ def test_a_link_is_used_once(client, api_as, city):
     )
     assert fresh(SurveyLink, ballot.survey_link_id).used_at is not None
 
-    assert client.get(path).status_code == 410
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "此问卷链接已使用" in again.get_data(as_text=True)
+    assert "每个链接只能提交一次" in again.get_data(as_text=True)
     assert client.post(path, data={"score": "10", "csrf_token": csrf_token}).status_code == 410
     assert Ballot.query.count() == 1
 
@@ -107,7 +110,13 @@ def test_a_link_is_used_once(client, api_as, city):
 def test_an_expired_link_is_gone(client, api_as, city, clock):
     [path] = _issue(api_as, city, days=3)
     clock.advance(timedelta(days=3, seconds=1))
-    assert client.get(path).status_code == 410
+    page = client.get(path)
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert "此问卷链接已过期" in text and "请联系绩效管理中心获取新的链接" in text
+    assert re.search(r"有效期已于\d{4}-\d\d-\d\d \d\d:\d\d结束", text)
+    english = client.get(path + "?lang=en").get_data(as_text=True)
+    assert "This survey link has expired" in english
     assert Ballot.query.count() == 0
 
 
