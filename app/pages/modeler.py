@@ -116,6 +116,8 @@ def modeler_edit(key: str):
             for v in versions
         ],
         "hasDraft": draft is not None,
+        # instances running on the key: publishing and rolling back say they keep their version
+        "running": modeler.running_instances(key),
         "urls": {
             "catalog": url_for("modeler_calls.catalog"),
             "source": url_for("modeler_calls.source", key=key),

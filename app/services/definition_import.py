@@ -15,17 +15,14 @@ from typing import Any
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from app.engine import bpmn_import
 from app.engine.definitions import BPMN_NS, parse_xml
-from app.extensions import db
 from app.forms import FORMS
 from app.i18n import ROLE_NAMES
-from app.models import Person, ProcessDefinition, ProcessInstance
+from app.models import Person, ProcessDefinition
 from app.services import audit, definitions, modeler
 from app.services.errors import Invalid
-from app.services.instances import CLOSED
 
 FILENAME_MAX = 255
 
@@ -389,11 +386,7 @@ def _existing(key: str, xml: bytes) -> dict[str, Any] | None:
     latest = definitions.latest(key)
     if latest is None:
         return None
-    running = db.session.scalar(
-        select(func.count())
-        .select_from(ProcessInstance)
-        .where(ProcessInstance.process_key == key, ProcessInstance.status.not_in(CLOSED))
-    )
+    running = modeler.running_instances(key)
     changes = modeler.element_changes(latest.source.encode(), xml)
     return {
         "key": key,

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock
 from app.engine.definitions import BPMN_NS, DefinitionInvalid, parse_xml
 from app.engine.diagram_diff import ElementChange, diff_bpmn
 from app.engine.types import Problem
 from app.extensions import db
-from app.models import Person, ProcessDefinition, ProcessDraft
+from app.models import Person, ProcessDefinition, ProcessDraft, ProcessInstance
 from app.services import audit, definitions, permissions
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.modeler_template import new_diagram
@@ -237,6 +237,18 @@ def _diff(old: bytes | None, new: bytes) -> list[ElementChange]:
         return diff_bpmn(old, new)
     except DefinitionInvalid as exc:
         raise Invalid("cannot compare", problems=[p.as_dict() for p in exc.problems]) from exc
+
+
+def running_instances(key: str) -> int:
+    """Instances of the key not finished: a new version never moves them."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(
+            ProcessInstance.process_key == key,
+            ProcessInstance.status.not_in(("completed", "terminated")),
+        )
+    )
 
 
 def element_changes(old: bytes | None, new: bytes) -> list[ElementChange]:

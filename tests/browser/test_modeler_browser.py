@@ -116,6 +116,12 @@ def test_edit_validate_fix_publish(app, live_server, browser_page):
     assert page.locator('[data-element-id="review_letter"].modeler-changed').count()
     shot(page, "05_compared")
 
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="发布新版本").click()  # declined: nothing is published
+    assert "正在运行的 0 个流程仍按原版本执行" in asked[0]
+    assert latest_annual_cycle().version == 1
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="发布新版本").click()
     expect(page.locator("#modeler-status")).to_contain_text("已发布")
     assert "已发布为第2版" in page.locator("#modeler-status").inner_text()
@@ -160,6 +166,7 @@ def test_new_diagram_publish_and_roll_back_in_english(app, live_server, browser_
     due = page.get_by_label("办理时限")
     assert due.input_value() == "P10D"
     assert "红牌" in page.locator("#properties").inner_text()
+    page.on("dialog", lambda dialog: dialog.accept())  # publish and roll back ask first
     page.get_by_role("button", name="发布新版本").click()
     expect(page.locator("#modeler-status")).to_contain_text("已发布")
     assert "已发布为第1版" in page.locator("#modeler-status").inner_text()

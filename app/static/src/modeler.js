@@ -260,6 +260,7 @@ const actions = {
     }
   },
   async publish() {
+    if (!window.confirm(format(text.confirmPublish, { running: config.running }))) return;
     if (!(await saveDraft())) return;
     const published = await call("POST", config.urls.publish);
     if (!published.ok) {
@@ -292,6 +293,7 @@ const actions = {
     say(text.compared, "info");
   },
   async discard() {
+    if (!window.confirm(text.confirmDiscard)) return;
     const discarded = await call("DELETE", config.urls.draft);
     if (!discarded.ok && discarded.status !== 404) {
       return say(discarded.data ? discarded.data.error.message : text.failed, "error");
@@ -311,6 +313,7 @@ const actions = {
     const id = select.value;
     if (!id) return say(text.chooseVersion, "error");
     const old = select.selectedOptions[0].dataset.version;
+    if (!window.confirm(format(text.confirmRollback, { old, running: config.running }))) return;
     const rolled = await call("POST", config.urls.rollback.replace(/\/0\/rollback$/, `/${id}/rollback`));
     if (!rolled.ok) return say(rolled.data ? rolled.data.error.message : text.failed, "error");
     addVersion(rolled.data);
