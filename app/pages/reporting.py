@@ -4,9 +4,7 @@ period with their evidence file, and the history of what was reported
 
 from __future__ import annotations
 
-import io
-
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -96,17 +94,3 @@ def report_actuals_post():
         return _render(year, period, errors, {"indicator": indicator, **request.form})
     flash(_("已报送：%(indicator)s（%(period)s）。", indicator=indicator, period=period), "success")
     return redirect(url_for(".report_actuals", year=year, period=period))
-
-
-@bp.get("/actuals/<int:actual_id>/evidence")
-@login_required
-def actual_evidence(actual_id: int):
-    evidence, data = actuals.evidence_of(actor(), actual_id)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=evidence.content_type,
-        as_attachment=True,
-        download_name=evidence.filename,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
