@@ -305,11 +305,13 @@ class People:
         return {"score": f"{min(100.0, base + self.rng.uniform(-6, 4)):.1f}"}
 
     def is_lenient(self, voter_id: int | None) -> bool:
-        """About one voter in six gives every department full marks, as some do in practice:
-        the void-ballot rules must catch their sheets."""
+        """The first voter and about one in six of the others give every department full
+        marks, as some do in practice: the void-ballot rules must catch their sheets."""
         if voter_id is None:
             return False
-        return self.lenient.setdefault(voter_id, self.rng.random() < 1 / 6)
+        if voter_id not in self.lenient:
+            self.lenient[voter_id] = not self.lenient or self.rng.random() < 1 / 6
+        return self.lenient[voter_id]
 
     def _appeal_file(self, task: HumanTask) -> dict[str, Any]:
         result = _result_of(task)
@@ -351,6 +353,10 @@ def _actor_for(task: HumanTask) -> Person | None:
 
 # The case file a department attaches to a self-reported level (佐证材料).
 _CASE_FILE = ("案例材料.pdf", b"%PDF-1.4\n% simulated case file\n%%EOF\n")
+
+# The share of pulled figures that differ from the reported ones (3 % lower): the year-end
+# data verification then has real differences to decide.
+PULLED_DIFFERS = 0.25
 
 # Indicators every department meets in full, as a clean discipline record usually is: what
 # the yearly indicator review (删除达成率100%的无效指标) exists to catch.
@@ -402,6 +408,7 @@ class YearSimulation:
         self.seen_link = 0
         self.reported: dict[str, set[int]] = {}  # period -> instances that reported it
         self.imported = False
+        self.pull_errors: list[str] = []  # rows of the pulled file that were refused
         self.published = False
 
     # each step is one transaction, like a request
@@ -500,6 +507,7 @@ class YearSimulation:
         if str(self.year) in periods and not self.imported:
             self.imported = True
             unit_of_work(self._import_pulled_year)
+            people.summary.errors.extend(self.pull_errors)
 
     def _import_pulled_year(self) -> None:
         rows = []
@@ -510,18 +518,25 @@ class YearSimulation:
                 Actual.superseded_at.is_(None),
             )
         )
-        for n, actual in enumerate(reported, start=1):
+        for actual in reported:
+            if actual.indicator.method == "bars":
+                continue  # government systems hold figures, not anchored levels
             value = actual.value
-            if self.rng.random() < 0.1:
+            if self.rng.random() < PULLED_DIFFERS:
                 value = (value * Decimal("0.97")).quantize(Decimal("0.01"))
             rows.append(
                 actuals.SourceRow(
-                    n, actual.department.code, actual.indicator.code, str(self.year), value
+                    len(rows) + 1,
+                    actual.department.code,
+                    actual.indicator.code,
+                    str(self.year),
+                    value,
                 )
             )
         checked, errors = actuals.check_rows(rows)
-        if not errors:
-            actuals.record_rows(checked, "file", "simulation", None)
+        for error in errors:  # never silent: a refused row is the simulation's error
+            self.pull_errors.append(f"pulled row {error.row} {error.column}: {error.message}")
+        actuals.record_rows(checked, "file", "simulation", None)
 
     def _survey(self, people: People, summary: Summary) -> None:
         links = db.session.scalars(

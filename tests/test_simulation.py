@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import (
     Ballot,
+    DataVerification,
     DepartmentResult,
     HumanTask,
     InstanceEvent,
@@ -154,3 +155,19 @@ def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departmen
     summary = YearSimulation(2026, seed=seed).run(lambda: synthetic_city(departments, 2026))
     assert summary.errors == [] and summary.completed == departments
     assert year_check.check(2026) == []
+
+
+def test_year_end_verification_decides_real_differences(year):
+    """The pulled file (some figures 3 % below the reported ones) is imported whole, and each
+    difference is decided by the assessment group before scoring."""
+    assert year.errors == []  # no pulled row refused
+    rows = db.session.scalars(select(DataVerification)).all()
+    differing = [r for r in rows if r.pulled_source == "file" and r.pulled != r.reported]
+    assert differing and all(r.status == "decided" for r in differing)
+    scored = [
+        line
+        for result in db.session.scalars(select(DepartmentResult))
+        for line in result.detail["lines"]
+        if line["source"] in ("verified", "pulled")
+    ]
+    assert scored  # pulled or verified figures, not only self-reported ones, were scored

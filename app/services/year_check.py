@@ -9,7 +9,8 @@ Checked today: the 优秀 cap; every grade inside its band unless an automatic o
 explains it; ballots voided by the configured rules on whole sheets (each computed result's
 evaluation equals a fresh one); no card on a step finished in time; every appeal decided within
 its limit or escalated, and "adjusted" only where the result changed; every month February to
-December of a finished instance checked, or its skip recorded with the reason.
+December of a finished instance checked, or its skip recorded with the reason; every line whose
+pulled and reported year figures differ decided at verification.
 """
 
 from __future__ import annotations
@@ -20,11 +21,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.i18n import Message
-from app.models import Appeal, Campaign, HumanTask, ProcessInstance
+from app.models import Appeal, Campaign, DataVerification, HumanTask, ProcessInstance
 from app.rules import aggregation, grading
 from app.rules.escalation import Level
 from app.rules.schedule import FIRST_CHECKED_MONTH
-from app.services import appeals, ballots, campaigns, results, scoring, spot_checks
+from app.rules.verification import differs
+from app.services import (
+    appeals,
+    ballots,
+    campaigns,
+    measures,
+    results,
+    scoring,
+    spot_checks,
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,44 @@ def _monthly_checks(campaign: Campaign) -> list[Violation]:
     return found
 
 
+def _verified_differences(campaign: Campaign) -> list[Violation]:
+    """Where a finished instance's pulled and reported year figures differ, the assessment
+    group decided which counts (a verification row, decided)."""
+    found = []
+    finished = db.session.scalars(
+        select(ProcessInstance).where(
+            ProcessInstance.campaign_id == campaign.id, ProcessInstance.status == "completed"
+        )
+    )
+    for process in finished:
+        decided = {
+            row.letter_line_id
+            for row in db.session.scalars(
+                select(DataVerification).where(
+                    DataVerification.instance_id == process.id,
+                    DataVerification.status == "decided",
+                )
+            )
+        }
+        for m in measures.measures(process):
+            reported, (pulled, _source) = m.year_value("reported"), m.pulled_year_value()
+            if reported is None or pulled is None or not differs(reported, pulled):
+                continue
+            if m.line.id not in decided:
+                found.append(
+                    Violation(
+                        "verification",
+                        str(process.id),
+                        Message(
+                            "流程 %(instance)s 的“%(line)s”报送值与抓取值不一致，却没有核定记录。",
+                            instance=process.id,
+                            line=m.line.name,
+                        ),
+                    )
+                )
+    return found
+
+
 def check(year: int) -> list[Violation]:
     """Every broken invariant of the year's campaign; empty when the year holds."""
     campaign = campaigns.get(year)
@@ -201,4 +249,5 @@ def check(year: int) -> list[Violation]:
         *_cards_in_time(campaign),
         *_appeals(campaign),
         *_monthly_checks(campaign),
+        *_verified_differences(campaign),
     ]
