@@ -168,6 +168,17 @@ def build() -> Scenario:
             sim.run(lambda: simulation.synthetic_city(DEPARTMENTS, YEAR))
     missing = [v for v in WANTED if v not in sim.held]
     assert not missing, f"the simulation never offered a task of {missing}"
+    closed = {
+        v: t.status
+        for v, i in sim.held.items()
+        if (t := db.session.get(HumanTask, i)).status != "ready"
+    }
+    failed = db.session.execute(
+        select(ProcessInstance.id, ProcessInstance.error_message).where(
+            ProcessInstance.status == "error"
+        )
+    ).all()
+    assert not closed and not failed, f"held tasks no longer ready: {closed}; failed: {failed}"
     clock.install(sim.clock)  # the pages see the moment the simulation stopped at
 
     def finish() -> Scenario:
