@@ -48,8 +48,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_api(app, api)
     register_pages(app)
 
-    from app import cli, errors
+    from app import cli, errors, operations
 
+    operations.init_app(app)
     errors.register(app)
     cli.register(app)
     return app

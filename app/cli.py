@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from datetime import timedelta
@@ -216,7 +215,6 @@ def register(app: Flask) -> None:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        configure_logging()
         scheduler = TimerScheduler(current_app._get_current_object())
         scheduler.start()
         logging.getLogger("app.scheduler").info(
@@ -240,19 +238,6 @@ def register(app: Flask) -> None:
             run_simple(host, port, app_obj, threaded=True, use_reloader=False)
         finally:
             scheduler.shutdown()
-
-
-def configure_logging() -> None:
-    """Log lines to stderr with time, level and logger, at LOG_LEVEL (default INFO): a
-    `flask scheduler` process has no server to configure logging, so without this its INFO
-    lines (sweeps, jobs) vanished and its errors went to stderr bare. A configuration already
-    in place (handlers on the root logger) is kept."""
-    if logging.getLogger().handlers:
-        return
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 def _person(username: str):

@@ -20,6 +20,14 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first by default); anything else stops the app at start."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -112,6 +120,10 @@ def from_environment() -> dict:
         "PULL_BACKOFF_SECONDS": float(os.environ.get("PULL_BACKOFF_SECONDS", "0.5")),
         # Headers each data source's requests carry (authentication): see `source_headers`.
         "SOURCE_HEADERS": source_headers(os.environ.get("SOURCE_HEADERS", "")),
+        # Operations (deploy/README.md): log lines as text or JSON; /metrics needs this token.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": _choice("LOG_FORMAT", ("plain", "json")),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
     }
 
 

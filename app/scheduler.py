@@ -7,14 +7,16 @@ the safety net (jobs live in memory, and other processes may add timers).
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from app import clock
+from app import clock, metrics
 from app.extensions import db
-from app.services import escalation, mail, timers
+from app.services import escalation, health, mail, timers
+from app.services.transactions import unit_of_work
 
 log = logging.getLogger(__name__)
 WAKE_JOB = "wake-at-next-timer"
@@ -24,10 +26,13 @@ class TimerScheduler:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.name = health.process_name()
 
     def sweep(self) -> int:
         """Fire due timers, then escalate overdue steps, then send the notices' emails: each
-        job on its own, so one failing never skips the others."""
+        job on its own, so one failing never skips the others. Then record the heartbeat that
+        readiness (/readyz) and the metrics read."""
+        started = time.perf_counter()
         fired = 0
         earliest = None
         with self.app.app_context():
@@ -50,6 +55,13 @@ class TimerScheduler:
             except Exception:
                 log.exception("reading the next due timer failed")
                 db.session.rollback()
+            elapsed = time.perf_counter() - started
+            metrics.SWEEP_SECONDS.observe(elapsed)
+            metrics.TIMERS_FIRED.inc(fired)
+            try:
+                unit_of_work(lambda: health.beat(self.name, elapsed, fired))
+            except Exception:
+                log.exception("recording the scheduler's heartbeat failed")
         if fired:
             log.info("timer sweep woke %d instance(s)", fired)
         self._arm(earliest)

@@ -16,6 +16,7 @@ from app.models.indicators import (
 )
 from app.models.letters import LetterLine, LetterSignature, ResponsibilityLetter
 from app.models.notices import Notice
+from app.models.operations import SchedulerHeartbeat
 from app.models.org import (
     FUNCTION_CATEGORIES,
     ROLES,
@@ -101,6 +102,7 @@ __all__ = [
     "Rectification",
     "ResponsibilityLetter",
     "RoleAssignment",
+    "SchedulerHeartbeat",
     "SpotCheck",
     "SurveyLink",
     "Team",

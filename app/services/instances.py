@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 import handlers
-from app import clock
+from app import clock, metrics
 from app.engine import runner
 from app.engine.types import Snapshot
 from app.extensions import db
@@ -341,6 +341,7 @@ def complete_task(human_task_id: int, actor: Person, payload: Any) -> HumanTask:
     audit.record(
         "task.complete", actor, "human_task", task.id, bpmn_id=task.bpmn_id, instance_id=instance.id
     )
+    metrics.count_on_commit(db.session(), "completions")
     return task
 
 

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
@@ -61,19 +61,34 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
+# A notice still to email: not sent, not given up, to an active person with an address.
+_UNSENT = (
+    Notice.emailed_at.is_(None),
+    Notice.email_attempts < MAX_ATTEMPTS,
+    Person.active.is_(True),
+    Person.email.is_not(None),
+    Person.email != "",
+)
+
+
+def backlog() -> int:
+    """Notices waiting to be emailed (the outbox); 0 while email is off."""
+    if not enabled():
+        return 0
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notice)
+        .join(Person, Person.id == Notice.person_id)
+        .where(*_UNSENT)
+    )
+
+
 def _send_next(after_id: int) -> int | None:
     """Claim the next unsent notice after `after_id`, send it, record the outcome."""
     row = db.session.execute(
         select(Notice, Person)
         .join(Person, Person.id == Notice.person_id)
-        .where(
-            Notice.id > after_id,
-            Notice.emailed_at.is_(None),
-            Notice.email_attempts < MAX_ATTEMPTS,
-            Person.active.is_(True),
-            Person.email.is_not(None),
-            Person.email != "",
-        )
+        .where(Notice.id > after_id, *_UNSENT)
         .order_by(Notice.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Notice)

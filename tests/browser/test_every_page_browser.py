@@ -100,6 +100,9 @@ TASK_PAGES: dict[str, Visit] = {
 }
 EXCLUDED: dict[str, str] = {
     "static": "files",
+    "operations.healthz": "JSON for load balancers (tests/operations)",
+    "operations.readyz": "JSON for load balancers (tests/operations)",
+    "operations.metrics_text": "Prometheus text behind a token (tests/operations)",
     "pages.set_language": "the language switch: sets the session's language and redirects",
     "pages.admin_results_pdf": "a PDF download (tests/pages/test_exports.py)",
     "pages.admin_results_xlsx": "an Excel download (tests/pages/test_exports.py)",
