@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -206,6 +207,61 @@ def register(app: Flask) -> None:
         _report_violations(violations)
         if violations:
             raise SystemExit(1)
+
+    @app.cli.command("backup")
+    @click.option(
+        "--to", "directory", default="backups", show_default=True, type=click.Path(file_okay=False)
+    )
+    def backup_command(directory: str) -> None:
+        """Archive the database and the evidence files (restore with `flask restore`)."""
+        from app.operations import backup
+
+        try:
+            archive, manifest = backup.create(Path(directory))
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        audit_line = ", ".join(f"{k} {v}" for k, v in manifest.counts.items())
+        click.echo(
+            f"wrote {archive} ({manifest.database}, revision {manifest.revision}; {audit_line})"
+        )
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+    @click.option(
+        "--dry-run", is_flag=True, help="Check the archive and say what it would replace."
+    )
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(archive: str, dry_run: bool, yes: bool) -> None:
+        """Replace the database and the evidence files with a backup's (stop the web and
+        scheduler processes first)."""
+        from app.operations import backup
+
+        try:
+            plan = backup.plan(Path(archive))
+        except backup.BackupError as exc:
+            raise click.ClickException(f"{exc}; nothing was changed") from None
+        manifest = plan.manifest
+        click.echo(
+            f"archive: {manifest.database} database of {manifest.created_at}, "
+            f"revision {manifest.revision}, {len(manifest.files) - 1} evidence file(s)"
+        )
+        for name, now in plan.current.items():
+            click.echo(f"  {name}: {now} now -> {manifest.counts.get(name, 0)} after the restore")
+        click.echo(
+            f"  evidence folder {plan.storage} is replaced (the current one is kept beside it)"
+        )
+        if manifest.revision != plan.head:
+            click.echo(f"  migrations {manifest.revision} -> {plan.head} run after the restore")
+        if dry_run:
+            click.echo("dry run: nothing was changed")
+            return
+        if not yes:
+            click.confirm("Replace this installation's data with the archive's?", abort=True)
+        try:
+            _, kept = backup.restore(Path(archive))
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo("restored" + (f"; the previous evidence folder is {kept}" if kept else ""))
 
     @app.cli.command("scheduler")
     def scheduler_command() -> None:

@@ -71,8 +71,12 @@ class LocalStorage:
         self._path(key).unlink(missing_ok=True)
 
 
-def storage() -> Storage:
-    root = current_app.config.get("STORAGE_DIR") or Path(
-        current_app.config["INSTANCE_PATH"], "storage"
+def storage_root() -> Path:
+    return Path(
+        current_app.config.get("STORAGE_DIR")
+        or Path(current_app.config["INSTANCE_PATH"], "storage")
     )
-    return LocalStorage(root)
+
+
+def storage() -> Storage:
+    return LocalStorage(storage_root())
