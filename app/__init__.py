@@ -36,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(safe_input.guard_form_input)
 
     db.init_app(app)
+    app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own removal
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -54,6 +55,21 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     return app
+
+
+def _end_session(_exc: BaseException | None) -> None:
+    """End the request's session. When the database dropped the connection after the response
+    was built (a restart, a failover), ending it raises: the connection is thrown away instead,
+    so the user gets the answer already made rather than a 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError:
+        db.session().invalidate()
+        db.session.remove()
 
 
 def _select_locale() -> str:

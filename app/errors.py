@@ -95,7 +95,7 @@ def register(app: Flask) -> None:
         try:
             db.session.rollback()
         except DBAPIError:
-            db.session.invalidate()
+            db.session().invalidate()
         if exc.connection_invalidated or isinstance(exc, OperationalError):
             app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
             return _render(

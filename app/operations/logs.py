@@ -46,6 +46,8 @@ def configure(level: str = "INFO", fmt: str = "plain") -> None:
         handler.setFormatter(logging.Formatter(PLAIN))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # SpiffWorkflow logs every task state change at INFO: thousands of lines a sweep.
+    logging.getLogger("spiff").setLevel(max(root.level, logging.WARNING))
 
 
 def init_request_ids(app: Flask) -> None:
