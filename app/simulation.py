@@ -331,6 +331,18 @@ class People:
             }
         return {"decision": "uphold", "reason": "扣分依据充分，维持原结果。"}
 
+    def _improvement_plan(self, task: HumanTask) -> dict[str, Any]:
+        return {
+            "measures": "对照扣分指标逐项制定整改措施，每月向分管领导报告进度。",
+            "training": "科室负责人参加市委党校脱产培训两周。",
+            "post_adjustment": "调整两名岗位职责，由业务骨干牵头滞后指标。",
+        }
+
+    def _improvement_check(self, task: HumanTask) -> dict[str, Any]:
+        if self.rng.random() < 0.2:
+            return {"decision": "return", "comment": "培训安排不具体，请补充时间和地点。"}
+        return {"decision": "accept", "comment": ""}
+
 
 def _result_of(task: HumanTask) -> DepartmentResult | None:
     return db.session.scalars(

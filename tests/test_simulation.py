@@ -12,10 +12,12 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import (
     Ballot,
+    Consequence,
     DataVerification,
     DepartmentResult,
     HumanTask,
     InstanceEvent,
+    Outcome,
     ProcessInstance,
     Publication,
     QuarterlyReview,
@@ -171,3 +173,38 @@ def test_year_end_verification_decides_real_differences(year):
         if line["source"] in ("verified", "pulled")
     ]
     assert scored  # pulled or verified figures, not only self-reported ones, were scored
+
+
+def test_every_consequence_is_a_record_and_the_plan_is_followed_up(year):
+    """The bottom-ranked and every 不称职 department get an improvement plan that the head
+    submits and the supervising leader checks as steps of the year; a score under 80 costs the
+    head points, recorded against the head; nothing is left as a bare label."""
+    outcomes = {o.department_id: o for o in db.session.scalars(select(Outcome))}
+    rows = {(c.department_id, c.kind): c for c in db.session.scalars(select(Consequence))}
+    bottom = max(outcomes.values(), key=lambda o: o.rank)
+    planned = {d for d, o in outcomes.items() if o.improvement_plan}
+    assert bottom.department_id in planned
+    assert planned >= {d for d, o in outcomes.items() if o.grade == "incompetent"}
+    for department_id in planned:
+        plan = rows[(department_id, "improvement_plan")]
+        assert plan.status == "accepted" and plan.plan["training"] and plan.checked_by_id
+        assert plan.person_id is not None  # the head answers for it
+
+    def done(bpmn_id: str) -> Counter:
+        return Counter(
+            db.session.scalars(
+                select(InstanceEvent.instance_id).where(
+                    InstanceEvent.bpmn_id == bpmn_id, InstanceEvent.kind == "task_completed"
+                )
+            )
+        )
+
+    submitted, checked = done("submit_improvement_plan"), done("check_improvement_plan")
+    assert set(submitted) == {outcomes[d].instance_id for d in planned}
+    assert checked == submitted  # each submission checked (a returned one submitted again)
+    deducted = {d for d, o in outcomes.items() if o.head_deduction > 0}
+    assert deducted == {d for d, o in outcomes.items() if o.final_score < 80}
+    for department_id in deducted:
+        row = rows[(department_id, "head_deduction")]
+        assert Decimal(row.detail["points"]) == outcomes[department_id].head_deduction
+    assert {k for _, k in rows} <= {"improvement_plan", "head_deduction"}  # no reserve: year 1

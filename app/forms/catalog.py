@@ -9,8 +9,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
-from app.forms import appeal_forms, review_forms, spot_check_forms
+from app.forms import appeal_forms, consequence_forms, review_forms, spot_check_forms
 from app.forms.appeal_schemas import AppealDecideSchema, AppealFileSchema
+from app.forms.consequence_schemas import ImprovementCheckSchema, ImprovementPlanSchema
 from app.forms.review_schemas import DataVerificationSchema, QuarterlyInterviewSchema
 from app.forms.schemas import (
     BallotSchema,
@@ -120,6 +121,22 @@ FORMS: dict[str, Form] = {
             "forms/appeal_decide.html",
             appeal_forms.decide_effect,
             appeal_forms.decide_context,
+        ),
+        Form(
+            "improvement_plan",
+            _l("提交整改提升计划"),
+            ImprovementPlanSchema,
+            "forms/improvement_plan.html",
+            consequence_forms.plan_effect,
+            consequence_forms.context,
+        ),
+        Form(
+            "improvement_check",
+            _l("审核整改提升计划"),
+            ImprovementCheckSchema,
+            "forms/improvement_check.html",
+            consequence_forms.check_effect,
+            consequence_forms.context,
         ),
         Form(
             "spot_check_verify",

@@ -1,7 +1,14 @@
 """Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
 from app.models.actuals import ACTUAL_SOURCES, Actual, DataSource, Evidence, PullRun
-from app.models.appeals import APPEAL_STATUSES, Appeal, Outcome, Publication
+from app.models.appeals import (
+    APPEAL_STATUSES,
+    CONSEQUENCE_KINDS,
+    Appeal,
+    Consequence,
+    Outcome,
+    Publication,
+)
 from app.models.audit import AuditEvent
 from app.models.ballots import RATER_GROUPS, Ballot, BallotSheetDraft, SurveyLink
 from app.models.calendar import CalendarDay
@@ -56,6 +63,7 @@ from app.models.spot_checks import (
 __all__ = [
     "ACTUAL_SOURCES",
     "APPEAL_STATUSES",
+    "CONSEQUENCE_KINDS",
     "FINDING_STATUSES",
     "FUNCTION_CATEGORIES",
     "RATER_GROUPS",
@@ -72,6 +80,7 @@ __all__ = [
     "CalendarDay",
     "CalibrationEntry",
     "Campaign",
+    "Consequence",
     "DataSource",
     "DataVerification",
     "Department",

@@ -96,3 +96,43 @@ class Outcome(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     department: Mapped[Department] = relationship()
+
+
+CONSEQUENCE_KINDS = ("improvement_plan", "reserve_pool", "head_deduction")
+# improvement_plan: open → submitted → accepted (or back to open when the check returns it);
+# reserve_pool and head_deduction are recorded facts.
+CONSEQUENCE_STATUSES = ("recorded", "open", "submitted", "accepted")
+
+
+class Consequence(db.Model):
+    """One consequence of a year's grade (结果应用) as a record of its own: an improvement plan
+    with its follow-up (due time, submission, check), an entry in the reserve cadre pool
+    (后备干部库), a deduction from the head's own appraisal. The subject is a department and,
+    where the consequence falls on a person (its head today, anyone appraised later), that
+    person."""
+
+    __tablename__ = "consequence"
+    __table_args__ = (
+        Index("uq_consequence_subject", "campaign_id", "kind", "department_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="recorded")
+    # what the rule named: measures and rank / years of 优秀 / points, score and threshold
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # the improvement plan's follow-up (its due times are its tasks'): what the department
+    # submitted and the check's word
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    campaign: Mapped[Campaign] = relationship()
+    department: Mapped[Department] = relationship()
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])

@@ -20,7 +20,8 @@ from app.pages import admin_forms as forms
 from app.pages.admin_library import YEAR, centre_admin, this_year
 from app.pages.views import bp
 from app.rules.campaign_settings import DEFAULT_QUOTA_SHARE, MAX_APPROVED_SHARE, number_text
-from app.services import campaigns, results
+from app.rules.grading import Grade
+from app.services import campaigns, consequences, results
 from app.services.errors import Conflict, Invalid
 from app.services.transactions import unit_of_work
 
@@ -29,6 +30,17 @@ GRADE_NAMES = {
     "competent": _l("称职"),
     "basically_competent": _l("基本称职"),
     "incompetent": _l("不称职"),
+}
+CONSEQUENCE_KINDS = {
+    "improvement_plan": _l("整改提升计划"),
+    "reserve_pool": _l("后备干部库"),
+    "head_deduction": _l("负责人扣分"),
+}
+CONSEQUENCE_STATUSES = {
+    "recorded": _l("已记录"),
+    "open": _l("待提交"),
+    "submitted": _l("待审核"),
+    "accepted": _l("已通过"),
 }
 ROUNDINGS = {"floor": _l("向下取整"), "half_up": _l("四舍五入"), "ceiling": _l("向上取整")}
 
@@ -120,11 +132,16 @@ def _render_results(year: int, errors: dict | None = None, status: int = 200, **
             },
             outcomes=outcomes,
             outcomes_note=outcomes_note,
+            policy=settings.outcomes,
+            excellent_rate=settings.outcomes.bonus_rate.get(Grade.EXCELLENT, 0) * 100,
+            consequences=consequences.listing(campaigns.get(year)) if outcomes else [],
             settings=settings.document,
             errors=errors or {},
             values=values,
             grades=GRADES,
             grade_names=GRADE_NAMES,
+            consequence_kinds=CONSEQUENCE_KINDS,
+            consequence_statuses=CONSEQUENCE_STATUSES,
             default_share=DEFAULT_QUOTA_SHARE,
             max_share=MAX_APPROVED_SHARE,
         ),
@@ -211,3 +228,11 @@ def admin_grade_override(year: int, department_id: int):
             return redirect(url_for(".admin_results", year=year))
     errors = {prefix + path: messages for path, messages in errors.items()}
     return _render_results(year, errors, 422, **posted)
+
+
+@bp.get("/admin/reserve-pool")
+@login_required
+def admin_reserve_pool():
+    """后备干部库: every head who entered the reserve cadre pool, newest year first."""
+    entries = consequences.reserve_pool(centre_admin())
+    return render_template("admin/reserve_pool.html", entries=entries)

@@ -162,6 +162,10 @@ PAYLOADS: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
     "finding_confirm": spot_check_payloads.confirm_payload,
     "quarterly_interview": review_payloads.interview_payload,
     "data_verification": review_payloads.verification_payload,
+    "improvement_plan": lambda form: {
+        name: form.get(name) or "" for name in ("measures", "training", "post_adjustment")
+    },
+    "improvement_check": review_payload,
 }
 
 

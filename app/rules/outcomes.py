@@ -9,7 +9,8 @@ Decisions (all in `OutcomePolicy`, per campaign):
   1) of the ranking, or `bottom_share` % of those assessed (floor) when set, never the whole
   field — at most n − 1 — and never anyone ranked above the bottom. The ranking is
   `app.rules.grading.rank_key` (score, indicator score, fewer deductions, code), so ties are
-  broken deterministically.
+  broken deterministically. Every department graded 不称职 gets one too, wherever it ranks:
+  a failing grade is never left without a plan because others failed worse.
 - A department scoring under `head_threshold` (default 80) costs its head `head_deduction`
   points (default 2) on the head's own appraisal.
 """
@@ -118,7 +119,9 @@ def outcomes(
                 grade=grade,
                 bonus_coefficient=bonus_coefficient(grade, policy),
                 reserve_pool=enters_reserve_pool(past, year, policy),
-                improvement_plan=IMPROVEMENT_MEASURES if c.code in bottom else (),
+                improvement_plan=IMPROVEMENT_MEASURES
+                if c.code in bottom or grade is Grade.INCOMPETENT
+                else (),
                 head_deduction=head_deduction(c.score, policy),
             )
         )

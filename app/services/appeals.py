@@ -38,7 +38,7 @@ from app.models import (
     Person,
     ProcessInstance,
 )
-from app.services import audit, campaigns, letters, permissions, results
+from app.services import audit, campaigns, consequences, letters, permissions, results
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -201,5 +201,7 @@ def record_outcome(instance_id: int) -> Outcome:
     row.head_deduction = o.head_deduction
     row.recorded_at = clock.now()
     db.session.flush()
+    policy = campaigns.settings_of(campaign).outcomes
+    consequences.record(instance, row, policy.reserve_years)
     audit.record("outcome.record", None, "instance", instance.id, grade=row.grade)
     return row

@@ -10,7 +10,8 @@ explains it; ballots voided by the configured rules on whole sheets (each comput
 evaluation equals a fresh one); no card on a step finished in time; every appeal decided within
 its limit or escalated, and "adjusted" only where the result changed; every month February to
 December of a finished instance checked, or its skip recorded with the reason; every line whose
-pulled and reported year figures differ decided at verification.
+pulled and reported year figures differ decided at verification; every consequence a recorded
+outcome names has its record, and a finished instance's improvement plan was accepted.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.extensions import db
-from app.i18n import Message
-from app.models import Appeal, Campaign, DataVerification, HumanTask, ProcessInstance
+from app.i18n import N_, Message
+from app.models import (
+    Appeal,
+    Campaign,
+    DataVerification,
+    HumanTask,
+    Outcome,
+    ProcessInstance,
+)
 from app.rules import aggregation, grading
 from app.rules.escalation import Level
 from app.rules.schedule import FIRST_CHECKED_MONTH
@@ -30,6 +38,7 @@ from app.services import (
     appeals,
     ballots,
     campaigns,
+    consequences,
     measures,
     results,
     scoring,
@@ -237,6 +246,56 @@ def _verified_differences(campaign: Campaign) -> list[Violation]:
     return found
 
 
+CONSEQUENCE_MISSING = {
+    "improvement_plan": N_("%(code)s 的整改提升计划没有记录。"),
+    "reserve_pool": N_("%(code)s 进入后备干部库没有记录。"),
+    "head_deduction": N_("%(code)s 负责人扣分没有记录。"),
+}
+CONSEQUENCE_STATUS = {
+    "open": N_("待提交"),
+    "submitted": N_("待审核"),
+}
+
+
+def _consequences(campaign: Campaign) -> list[Violation]:
+    """Every consequence a recorded outcome names has its record, and a finished instance's
+    improvement plan was submitted and accepted (its follow-up steps ran)."""
+    found = []
+    policy = campaigns.settings_of(campaign).outcomes
+    rows = {(c.department_id, c.kind): c for c in consequences.of_campaign(campaign)}
+    outcomes = db.session.scalars(select(Outcome).where(Outcome.campaign_id == campaign.id))
+    for outcome in outcomes:
+        wanted = consequences.named(outcome, campaign.year, policy.reserve_years)
+        code = outcome.department.code
+        for kind in wanted:
+            row = rows.get((outcome.department_id, kind))
+            if row is None:
+                found.append(
+                    Violation(
+                        "consequence",
+                        code,
+                        Message(CONSEQUENCE_MISSING[kind], code=code),
+                    )
+                )
+            elif (
+                kind == "improvement_plan"
+                and row.status != "accepted"
+                and db.session.get(ProcessInstance, outcome.instance_id).status == "completed"
+            ):
+                found.append(
+                    Violation(
+                        "consequence",
+                        code,
+                        Message(
+                            "%(code)s 的流程已结束，整改提升计划却仍是“%(status)s”。",
+                            code=code,
+                            status=Message(CONSEQUENCE_STATUS.get(row.status, row.status)),
+                        ),
+                    )
+                )
+    return found
+
+
 def check(year: int) -> list[Violation]:
     """Every broken invariant of the year's campaign; empty when the year holds."""
     campaign = campaigns.get(year)
@@ -250,4 +309,5 @@ def check(year: int) -> list[Violation]:
         *_appeals(campaign),
         *_monthly_checks(campaign),
         *_verified_differences(campaign),
+        *_consequences(campaign),
     ]

@@ -340,7 +340,7 @@ def test_an_outcome_costs_the_same_reads_in_a_small_or_a_large_field(cycle):
     for code in [*SCORES, *others]:
         record(code, "80")
     assert db.session.scalar(select(func.count()).select_from(DepartmentResult)) == 11
-    assert reads_of_an_outcome() == small == 5
+    assert reads_of_an_outcome() == small <= 8  # the outcome, then its consequence rows
 
 
 # --- filing and deciding ----------------------------------------------------------------------

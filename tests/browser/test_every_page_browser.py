@@ -28,8 +28,8 @@ from app.clock import MovableClock
 from app.extensions import db
 from tests.browser import sweep_scenario
 from tests.browser.conftest import ARTIFACTS, launch, serving
-from tests.browser.sweep_scenario import FORMS, WANTED, Scenario
-from tests.conftest import START, _empty_tables
+from tests.browser.sweep_scenario import FORMS, SWEPT_ELSEWHERE, WANTED, Scenario
+from tests.conftest import PROJECT_ROOT, START, _empty_tables
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -70,6 +70,7 @@ PAGES: dict[str, Visit] = {
     "pages.audit_trail": Visit(_centre),
     "pages.admin_results": Visit(_centre, _year),
     "pages.admin_current_results": Visit(_centre),
+    "pages.admin_reserve_pool": Visit(_centre),
     "pages.admin_campaign_settings": Visit(_centre, _year),
     "pages.admin_current_settings": Visit(_centre),
     "pages.admin_library_review": Visit(_centre, _year),
@@ -148,8 +149,9 @@ def test_every_page_route_is_swept_or_excluded(_migrated_app):
     assert routes - swept - set(EXCLUDED) == set(), "GET routes neither swept nor excluded"
     assert (swept | set(EXCLUDED)) - routes == set(), "stale entries for routes that are gone"
     assert not swept & set(EXCLUDED)
-    # every form key has its task page swept
-    assert {v.split(":")[0] for v in TASK_PAGES} == set(FORMS)
+    # every form key has its task page swept, here or by the test SWEPT_ELSEWHERE names
+    assert {v.split(":")[0] for v in TASK_PAGES} | set(SWEPT_ELSEWHERE) == set(FORMS)
+    assert all((PROJECT_ROOT / path).exists() for path in SWEPT_ELSEWHERE.values())
 
 
 # --- the sweep -----------------------------------------------------------------------------

@@ -275,7 +275,13 @@ def _posts():
 
 def test_others_get_403(client, login_as, scored):
     assert login_as("leader_li").status_code == 302
-    for url in (SETTINGS, RESULTS, "/admin/campaigns/settings", "/admin/campaigns/results"):
+    for url in (
+        SETTINGS,
+        RESULTS,
+        "/admin/campaigns/settings",
+        "/admin/campaigns/results",
+        "/admin/reserve-pool",
+    ):
         assert client.get(url).status_code == 403, url
     before = grades(), stored(), count(CalibrationEntry)
     for url in _posts():

@@ -81,3 +81,17 @@ def test_outcomes_for_a_campaign():
     assert d.reserve_pool is False  # 2026 not 优秀
     assert b.improvement_plan == IMPROVEMENT_MEASURES and result["C"].improvement_plan == ()
     assert (e.head_deduction, b.head_deduction) == (D("2.00"), D("2.00"))
+
+
+def test_every_incompetent_department_gets_a_plan_not_only_the_bottom():
+    field = [
+        Candidate("A", D("90"), D("60"), D("0")),
+        Candidate("B", D("55"), D("40"), D("0")),  # 不称职, but not last
+        Candidate("C", D("50"), D("35"), D("0")),  # last
+    ]
+    grades = {"A": E, "B": Grade.INCOMPETENT, "C": Grade.INCOMPETENT}
+    planned = {o.code for o in outcomes(field, grades, {}, 2026) if o.improvement_plan}
+    assert planned == {"B", "C"}
+    grades["B"] = B  # 基本称职 above the bottom: no plan
+    planned = {o.code for o in outcomes(field, grades, {}, 2026) if o.improvement_plan}
+    assert planned == {"C"}

@@ -455,3 +455,54 @@ def test_a_grade_against_its_band_needs_the_centres_recorded_approval(eleven):
     )
     latest = results.latest_changes(results.calibration_log(admin, 2026))[row.department_id]
     assert (row.grade, latest.approved_by) == ("incompetent", None)
+
+
+def test_recorded_outcomes_become_consequence_records_and_the_reserve_pool_list(
+    eleven, client, login_as
+):
+    """Drawing each department's outcome (as its instance does at 结果应用) records every
+    consequence the rules name, against the head where it falls on a person; the centre
+    reads the reserve pool on its page."""
+    from app.models import Consequence
+    from app.services import appeals, consequences, instances
+
+    admin = person("admin")
+    for year in (2024, 2025):
+        unit_of_work(lambda y=year: campaigns.get_or_create(y))
+        for code, score in (("XF-JD", "96"), ("DC-DC", "91"), ("CZ-YS", "85"), ("RS-RS", "80")):
+            record(code, score, year=year)
+        record("CZ-KJ", "70", year=year)
+        unit_of_work(lambda y=year: results.calibrate(admin, y))
+    unit_of_work(lambda: results.calibrate(admin, 2026))
+    started = {
+        code: unit_of_work(lambda c=code: instances.start(dept(c), 2026, admin)).id
+        for code in ("XF-JD", "JG-ZH", "XF-BX", "CZ-YS")
+    }
+    for instance_id in started.values():
+        unit_of_work(lambda i=instance_id: appeals.record_outcome(i))
+    rows = {
+        (db.session.get(Department, c.department_id).code, c.kind): c
+        for c in db.session.scalars(select(Consequence))
+    }
+    assert set(rows) == {
+        ("XF-JD", "reserve_pool"),
+        ("JG-ZH", "head_deduction"),
+        ("XF-BX", "head_deduction"),
+        ("XF-BX", "improvement_plan"),
+    }
+    pool = rows[("XF-JD", "reserve_pool")]
+    assert pool.detail == {"years": [2024, 2025, 2026]} and pool.status == "recorded"
+    assert pool.person.username == "head_jd"  # the head enters the pool
+    assert rows[("JG-ZH", "head_deduction")].detail == {"points": "2.00", "score": "75.00"}
+    assert rows[("XF-BX", "improvement_plan")].status == "open"
+    # drawn again (an appeal changed nothing): the same rows, not duplicates
+    unit_of_work(lambda: appeals.record_outcome(started["XF-BX"]))
+    assert db.session.scalar(select(func.count()).select_from(Consequence)) == 4
+    with pytest.raises(Forbidden):
+        consequences.reserve_pool(person("head_jd"))
+
+    login_as("admin")
+    page = client.get("/admin/reserve-pool")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "2024、2025、2026" in text and pool.person.display_name in text
