@@ -59,6 +59,7 @@ def test_every_department_runs_the_whole_year_to_its_outcome(year):
     # every stage left its mark on every instance
     for bpmn_id, per_instance in (
         ("lock_letter", 1),
+        ("pull_sources", 1),
         ("rate_quarter", 4),
         ("compute_score", 1),
         ("results_published", 1),

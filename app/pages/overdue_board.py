@@ -24,7 +24,7 @@ from app.errors import flatten_fields
 from app.exports import safe_cell
 from app.pages.display import BEIJING, ESCALATION_CARDS, ROLES, label, local_time
 from app.pages.views import actor, bp
-from app.services import instance_errors, overdue, permissions
+from app.services import actuals, instance_errors, overdue, permissions
 from app.services.errors import Forbidden, ServiceError
 
 LEVEL_NAMES = {
@@ -71,6 +71,19 @@ def _board(person, query: dict[str, Any]) -> overdue.Board:
     return overdue.board(person, **{k: v for k, v in query.items() if k != "group"})
 
 
+# Why a data-source pull failed (PullRun.error_kind), in the reader's language.
+PULL_ERRORS = {
+    "http_status": _l("数据源返回了错误状态"),
+    "timeout": _l("连接数据源超时"),
+    "connection": _l("无法连接数据源"),
+    "bad_json": _l("数据源返回的不是 JSON"),
+    "too_large": _l("数据源返回的数据过大"),
+    "bad_shape": _l("数据源返回的数据格式不符"),
+    "rows": _l("数据源返回的数据行有错误"),
+    "inactive": _l("数据源已停用"),
+}
+
+
 @bp.get("/supervise/overdue")
 @login_required
 def overdue_board():
@@ -96,6 +109,8 @@ def overdue_board():
             stalled=instance_errors.in_error(person, query.get("year"), query.get("department_id"))
             if query
             else [],
+            failed_pulls=actuals.failed_pulls() if permissions.is_centre_admin(person) else [],
+            PULL_ERRORS=PULL_ERRORS,
             filters=given,
             errors=errors,
             unlevelled={k: v for k, v in given.items() if k != "level"},

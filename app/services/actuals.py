@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -615,6 +615,45 @@ def record_run(
         unchanged=run.unchanged,
     )
     return run
+
+
+def sources_due(since: datetime, quiet: timedelta = timedelta(hours=1)) -> list[DataSource]:
+    """Active sources with no successful pull since `since` and no attempt within `quiet`
+    (a source that just failed is not asked again by every instance that arrives; the centre
+    retries it, or the next arrival after the quiet time does)."""
+    pulled = select(PullRun.source_id).where(
+        PullRun.status == "succeeded", PullRun.started_at >= since
+    )
+    tried = select(PullRun.source_id).where(PullRun.started_at >= clock.now() - quiet)
+    return list(
+        db.session.scalars(
+            select(DataSource)
+            .where(
+                DataSource.active.is_(True),
+                DataSource.id.not_in(pulled),
+                DataSource.id.not_in(tried),
+            )
+            .order_by(DataSource.name)
+        )
+    )
+
+
+def failed_pulls() -> list[PullRun]:
+    """Each source's latest run, where it failed: what the centre has to retry (a later
+    successful run of the source clears it)."""
+    latest = (
+        select(PullRun.source_id, func.max(PullRun.id).label("id"))
+        .group_by(PullRun.source_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(PullRun)
+            .join(latest, latest.c.id == PullRun.id)
+            .where(PullRun.status == "failed")
+            .order_by(PullRun.started_at.desc())
+        )
+    )
 
 
 def runs(actor: Person, source: str | None = None, status: str | None = None) -> list[PullRun]:

@@ -8,10 +8,13 @@ as it was and the centre sees the failure and retries it.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 
 from app import clock
-from app.models import DataSource, Person, PullRun
+from app.extensions import db
+from app.models import Campaign, DataSource, Person, PullRun
 from app.services import actuals
 from app.services.org_import import Report
 from handlers import HandlerContext, handler
@@ -95,4 +98,21 @@ def pull_task(ctx: HandlerContext, source: str) -> dict:
         "created": run.created,
         "updated": run.updated,
         "unchanged": run.unchanged,
+    }
+
+
+@handler("sources.pull_year")
+def pull_year(ctx: HandlerContext) -> dict:
+    """BPMN service task before year-end verification (采集政务系统数据): pull every active
+    source not pulled successfully since the campaign year ended. The first instance to get
+    here pulls; the others find the runs done (a source that failed is asked again after an
+    hour, not by every instance). A failed pull does not stop the instance: the run is
+    recorded, shown on the overdue board until a retry succeeds, and verification goes on
+    with the figures recorded so far."""
+    year = db.session.get(Campaign, ctx.campaign_id).year
+    year_end = datetime(year + 1, 1, 1, tzinfo=clock.LOCAL_ZONE)
+    done = [pull(s.name, actor=None, trigger="bpmn") for s in actuals.sources_due(year_end)]
+    return {
+        "pulled": [r.source.name for r in done if r.status == "succeeded"],
+        "failed": [r.source.name for r in done if r.status == "failed"],
     }
