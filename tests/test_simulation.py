@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
+from app import simulation
 from app.extensions import db
 from app.models import (
     Ballot,
@@ -23,7 +24,7 @@ from app.models import (
     QuarterlyReview,
     SpotCheck,
 )
-from app.services import definitions, library, year_check
+from app.services import actuals, definitions, library, year_check
 from app.services.transactions import unit_of_work
 from app.simulation import YearSimulation, synthetic_city
 
@@ -154,10 +155,30 @@ def test_the_checker_reports_a_rule_broken_behind_the_services(year):
 
 @pytest.mark.parametrize(("seed", "departments"), [(7, 5)])
 def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departments):
+    """With a government system that cannot be reached, too: its year-end pull fails, is
+    recorded, and the year goes on."""
     unit_of_work(lambda: definitions.load_directory(app.config["BPMN_DIR"]))
-    summary = YearSimulation(2026, seed=seed).run(lambda: synthetic_city(departments, 2026))
+
+    def city():
+        built = synthetic_city(departments, 2026)
+        actuals.save_source(
+            simulation._centre(),
+            "finance",
+            {
+                "description": "财政一体化系统",
+                "url": "http://127.0.0.1:9/",
+                "mapping": {"rows": "data", "department": "d", "period": "p", "value": "v"},
+                "timeout_seconds": 0.2,
+                "retries": 0,
+                "active": True,
+            },
+        )
+        return built
+
+    summary = YearSimulation(2026, seed=seed).run(city)
     assert summary.errors == [] and summary.completed == departments
     assert year_check.check(2026) == []
+    assert [r.error_kind for r in actuals.failed_pulls()] == ["connection"]
 
 
 def test_year_end_verification_decides_real_differences(year):
