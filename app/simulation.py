@@ -489,8 +489,10 @@ class YearSimulation:
             periods.append(str(self.year))
         if all(self.reported.get(period) for period in periods):
             return
-        city = select(ProcessInstance).options(  # the workflow states stay in the database
-            defer(ProcessInstance.state), joinedload(ProcessInstance.department)
+        city = (  # the workflow states stay in the database; one order for the random draws
+            select(ProcessInstance)
+            .options(defer(ProcessInstance.state), joinedload(ProcessInstance.department))
+            .order_by(ProcessInstance.id)
         )
         for instance in db.session.scalars(city).all():
             letter = _letter(instance)
@@ -524,17 +526,20 @@ class YearSimulation:
     def _import_pulled_year(self) -> None:
         rows = []
         reported = db.session.scalars(
-            select(Actual).where(
+            select(Actual)
+            .where(
                 Actual.source == "reported",
                 Actual.period == str(self.year),
                 Actual.superseded_at.is_(None),
             )
+            .order_by(Actual.id)  # the random draws follow the rows: one order on every database
         )
         for actual in reported:
             if actual.indicator.method == "bars":
                 continue  # government systems hold figures, not anchored levels
             value = actual.value
-            if self.rng.random() < PULLED_DIFFERS:
+            always_met = actual.indicator.code in ALWAYS_MET
+            if self.rng.random() < PULLED_DIFFERS and not always_met:
                 value = (value * Decimal("0.97")).quantize(Decimal("0.01"))
             rows.append(
                 actuals.SourceRow(
