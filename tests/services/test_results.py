@@ -274,17 +274,21 @@ def test_results_are_shown_only_for_departments_the_person_sees(eleven):
     assert visible("expert_gao") == set()
 
 
+def _two_earlier_years() -> None:
+    """2024 and 2025, five assessed each: one 优秀 place, taken by XF-JD both years."""
+    for year in (2024, 2025):
+        unit_of_work(lambda y=year: campaigns.get_or_create(y))
+        for code, score in (("XF-JD", "96"), ("DC-DC", "91"), ("CZ-YS", "85"), ("RS-RS", "80")):
+            record(code, score, year=year)
+        record("CZ-KJ", "70", year=year)
+        unit_of_work(lambda y=year: results.calibrate(person("admin"), y))
+
+
 def test_outcomes_follow_the_calibrated_grades_and_earlier_years(eleven):
     admin = person("admin")
     with pytest.raises(Conflict, match="calibrate"):
         results.outcomes(admin, 2026)
-    for year in (2024, 2025):
-        unit_of_work(lambda y=year: campaigns.get_or_create(y))
-        # Five assessed: one 优秀 place, taken by XF-JD both years.
-        for code, score in (("XF-JD", "96"), ("DC-DC", "91"), ("CZ-YS", "85"), ("RS-RS", "80")):
-            record(code, score, year=year)
-        record("CZ-KJ", "70", year=year)
-        unit_of_work(lambda y=year: results.calibrate(admin, y))
+    _two_earlier_years()
     unit_of_work(lambda: results.calibrate(admin, 2026))
     found = {o.department.code: o for o in results.outcomes(admin, 2026)}
     assert [o.department.code for o in results.outcomes(admin, 2026)] == list(SCORES)
@@ -467,12 +471,7 @@ def test_recorded_outcomes_become_consequence_records_and_the_reserve_pool_list(
     from app.services import appeals, consequences, instances
 
     admin = person("admin")
-    for year in (2024, 2025):
-        unit_of_work(lambda y=year: campaigns.get_or_create(y))
-        for code, score in (("XF-JD", "96"), ("DC-DC", "91"), ("CZ-YS", "85"), ("RS-RS", "80")):
-            record(code, score, year=year)
-        record("CZ-KJ", "70", year=year)
-        unit_of_work(lambda y=year: results.calibrate(admin, y))
+    _two_earlier_years()
     unit_of_work(lambda: results.calibrate(admin, 2026))
     started = {
         code: unit_of_work(lambda c=code: instances.start(dept(c), 2026, admin)).id
