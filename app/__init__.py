@@ -16,6 +16,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = safe_input.StorableInt  # before any route is added
     app.config.from_mapping(config.from_environment())
     if overrides:
         app.config.from_mapping(overrides)

@@ -17,12 +17,21 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.routing import IntegerConverter
 
 from app.i18n import Message, translated
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class StorableInt(IntegerConverter):
+    """The `int` of URLs, holding only what an INTEGER column holds: a larger id is no page
+    (404), never a database error (PostgreSQL: "integer out of range")."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=INT_MAX, signed=False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def text_problem(value: str) -> Message | None:
