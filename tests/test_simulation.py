@@ -24,7 +24,7 @@ from app.models import (
     QuarterlyReview,
     SpotCheck,
 )
-from app.services import actuals, definitions, library, year_check
+from app.services import actuals, campaigns, definitions, library, year_check
 from app.services.transactions import unit_of_work
 from app.simulation import YearSimulation, synthetic_city
 
@@ -153,14 +153,26 @@ def test_the_checker_reports_a_rule_broken_behind_the_services(year):
     assert "grade_band" in rules
 
 
-@pytest.mark.parametrize(("seed", "departments"), [(7, 5)])
-def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departments):
-    """With a government system that cannot be reached, too: its year-end pull fails, is
-    recorded, and the year goes on."""
+HALF_UP = {"share": "20", "rounding": "half_up", "approval": None}
+APPROVED_QUARTER = {  # floor: 8 x 20 % = 1 place, 8 x 25 % = 2 with the approval
+    "share": "20",
+    "rounding": "floor",
+    "approval": {"share": "25", "approved_by": "市考核委员会", "reason": "市考委〔2026〕3号"},
+}
+
+
+@pytest.mark.parametrize(
+    ("seed", "departments", "quota"), [(7, 5, HALF_UP), (11, 8, APPROVED_QUARTER)]
+)
+def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departments, quota):
+    """Other seeds and sizes, with half-up rounding, and with an approved 25 % share; with a
+    government system that cannot be reached, too: its year-end pull fails, is recorded,
+    and the year goes on."""
     unit_of_work(lambda: definitions.load_directory(app.config["BPMN_DIR"]))
 
     def city():
         built = synthetic_city(departments, 2026)
+        campaigns.update_settings(simulation._centre(), 2026, {"quota": quota})
         actuals.save_source(
             simulation._centre(),
             "finance",
@@ -179,6 +191,7 @@ def test_other_seeds_and_sizes_hold_every_checked_invariant(app, seed, departmen
     assert summary.errors == [] and summary.completed == departments
     assert year_check.check(2026) == []
     assert [r.error_kind for r in actuals.failed_pulls()] == ["connection"]
+    assert campaigns.get(2026).settings["quota"] == quota  # the year ran under these rules
 
 
 def test_year_end_verification_decides_real_differences(year):
