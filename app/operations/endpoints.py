@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from app import clock, config, metrics
-from app.services import health
+from app.services import health, mail
 
 bp = Blueprint("operations", __name__)
 
@@ -94,7 +94,7 @@ class _DatabaseFigures:
         yield GaugeMetricFamily(
             "jixiao_mail_outbox_backlog",
             "Notices waiting to be emailed.",
-            value=health.outbox_backlog(),
+            value=mail.backlog(),
         )
         age = GaugeMetricFamily(
             "jixiao_scheduler_heartbeat_age_seconds",

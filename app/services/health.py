@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from app import clock
 from app.extensions import db
 from app.models import ProcessInstance, SchedulerHeartbeat
-from app.services import mail, timers
+from app.services import timers
 
 
 def process_name() -> str:
@@ -87,7 +87,3 @@ def oldest_due_timer() -> float:
     earliest = timers.earliest_due()
     now = clock.now()
     return 0.0 if earliest is None or earliest >= now else (now - earliest).total_seconds()
-
-
-def outbox_backlog() -> int:
-    return mail.backlog()

@@ -131,32 +131,22 @@ def installation(tmp_path):
         admin.dispose()
 
 
-def _flask(env, *args) -> str:
+def _run(env, args: list[str]) -> str:
+    """A command of the installation, run to its end; its output."""
     done = subprocess.run(
-        [str(VENV / "flask"), "--app", "app:create_app", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
+def _flask(env, *args) -> str:
+    return _run(env, [str(VENV / "flask"), "--app", "app:create_app", *args])
+
+
 def _python(env, script: str):
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    """A script's last line of output, as JSON."""
+    return json.loads(_run(env, [sys.executable, "-c", script]).splitlines()[-1])
 
 
 def _spawn(env, args, log: Path) -> subprocess.Popen:
